@@ -1,1 +1,7 @@
-System.Console.WriteLine("finetune");
+using System.CommandLine;
+using FineTune.MLNet.Cli.Commands;
+
+var root = new RootCommand("finetune: fine-tune pretrained transformer models from the command line (FineTune.MLNet).");
+root.Subcommands.Add(ClassifyCommand.Create());
+root.Subcommands.Add(EncodeCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Text.Json;
+using FineTune.MLNet.Classification;
+using FineTune.MLNet.Data;
+using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Evaluation;
+using FineTune.MLNet.Peft;
+using FineTune.MLNet.Transformers;
+using Microsoft.ML;
+
+namespace FineTune.MLNet.Cli.Commands;
+
+/// <summary><c>finetune classify</c>: fine-tune a text classifier on CSV/TSV files, evaluate it against the zero-shot baseline.</summary>
+internal static class ClassifyCommand
+{
+    public static Command Create()
+    {
+        var train = new Option<FileInfo>("--train") { Description = "Training CSV/TSV with a header row.", Required = true };
+        var test = new Option<FileInfo>("--test") { Description = "Test CSV/TSV.", Required = true };
+        var valid = new Option<FileInfo?>("--valid") { Description = "Validation CSV/TSV (evaluated each epoch, early stopping)." };
+        var textColumn = new Option<string>("--text-column") { Description = "Text column name.", Required = true };
+        var labelColumn = new Option<string>("--label-column") { Description = "Label column name.", Required = true };
+        var model = new Option<string>("--model") { Description = "minilm (bundled) or a Hugging Face BERT/DistilBERT folder.", DefaultValueFactory = _ => "minilm" };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 5e-5 };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 16 };
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 128 };
+        var loraRank = new Option<int?>("--lora-rank") { Description = "LoRA rank on the encoder (query, value); full fine-tuning when absent." };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+        var patience = new Option<int?>("--early-stopping") { Description = "Patience in epochs (needs --valid)." };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json and the model.", Required = true };
+        var command = new Command("classify", "Fine-tune a text classifier; writes OUTPUT/metrics.json and OUTPUT/model.")
+        {
+            train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output,
+        };
+        command.SetAction(r => Run(new Args(
+            r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
+            r.GetValue(model)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(loraRank),
+            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!)));
+        return command;
+    }
+
+    private sealed record Args(FileInfo Train, FileInfo Test, FileInfo? Valid, string TextColumn, string LabelColumn, string Model,
+        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output);
+
+    private static int Run(Args a)
+    {
+        try
+        {
+            var ml = new MLContext(seed: a.Seed);
+            IDataView Load(FileInfo f) => DelimitedTextReader.Read(f.FullName).ToDataView(ml, a.TextColumn, a.LabelColumn);
+            var train = Load(a.Train);
+            var test = Load(a.Test);
+            var keyMap = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn).Fit(train);
+            var options = new TextClassificationFineTuneOptions
+            {
+                TextColumnName = a.TextColumn, LabelColumnName = a.LabelColumn, Model = a.Model, Epochs = a.Epochs,
+                LearningRate = a.Lr, BatchSize = a.BatchSize, MaxLength = a.MaxLength, Seed = a.Seed, Device = a.Device,
+                EarlyStoppingPatience = a.Patience,
+                Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
+                Progress = new ProgressBar(),
+            };
+            var valid = a.Valid is null ? null : keyMap.Transform(Load(a.Valid));
+            var pipeline = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn)
+                .Append(ml.MulticlassClassification.Trainers.FineTuneTextClassifier(options, valid));
+            var fitted = pipeline.Fit(train);
+            var classifier = fitted.LastTransformer;
+            var labels = classifier.Classifier.Labels;
+
+            var scored = fitted.Transform(test);
+            var truth = scored.GetColumn<uint>(a.LabelColumn).Select(k => (int)k - 1).ToArray();
+            if (truth.Any(t => t < 0))
+                throw new InvalidDataException($"{a.Test.Name}: column '{a.LabelColumn}' has labels unseen in training (known: {string.Join(", ", labels)}).");
+            var predicted = scored.GetColumn<uint>("PredictedLabel").Select(k => (int)k - 1).ToArray();
+            var tuned = ClassificationMetrics.Compute(truth, predicted, labels.Count);
+            var mlnet = ml.MulticlassClassification.Evaluate(scored, a.LabelColumn);
+            var zeroShot = ZeroShotBaseline.Evaluate(a.Model, labels, test.GetColumn<string>(a.TextColumn).ToArray(), truth, maxLength: a.MaxLength);
+
+            a.Output.Create();
+            var modelDir = Path.Combine(a.Output.FullName, "model");
+            FineTunePipeline.Save(ml, fitted, train.Schema, modelDir);
+            var report = classifier.TrainingReport!;
+            var metrics = new Dictionary<string, object?>
+            {
+                ["accuracy"] = tuned.Accuracy,
+                ["macro_f1"] = tuned.MacroF1,
+                ["zero_shot_accuracy"] = zeroShot.Accuracy,
+                ["zero_shot_macro_f1"] = zeroShot.MacroF1,
+                ["mlnet_micro_accuracy"] = mlnet.MicroAccuracy,
+                ["mlnet_macro_accuracy"] = mlnet.MacroAccuracy,
+                ["log_loss"] = mlnet.LogLoss,
+                ["labels"] = labels,
+                ["per_class_f1"] = labels.Select((l, i) => (l, tuned.PerClassF1[i])).ToDictionary(x => x.l, x => x.Item2),
+                ["confusion_matrix"] = Enumerable.Range(0, labels.Count).Select(i => Enumerable.Range(0, labels.Count).Select(j => tuned.ConfusionMatrix[i, j]).ToArray()).ToArray(),
+                ["train_seconds"] = report.TrainSeconds,
+                ["train_tokens_per_second"] = report.TokensPerSecond,
+                ["epochs_run"] = report.State.History.Count,
+                ["history"] = report.State.History,
+                ["test_rows"] = truth.Length,
+                ["model_dir"] = modelDir,
+            };
+            File.WriteAllText(Path.Combine(a.Output.FullName, "metrics.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"accuracy {tuned.Accuracy:P2}  macro-F1 {tuned.MacroF1:F4}  (zero-shot: accuracy {zeroShot.Accuracy:P2}, macro-F1 {zeroShot.MacroF1:F4})");
+            Console.WriteLine(tuned.FormatConfusionMatrix(labels));
+            Console.WriteLine($"metrics: {Path.Combine(a.Output.FullName, "metrics.json")}, model: {modelDir}");
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+}

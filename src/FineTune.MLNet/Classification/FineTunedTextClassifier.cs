@@ -1,0 +1,127 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Models.Bert;
+using FineTune.MLNet.Peft;
+using FineTune.MLNet.Tokenization;
+using FineTune.MLNet.Training;
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Classification;
+
+/// <summary>
+/// A fine-tuned sequence classifier with its tokenizer and label names. Saves as a Hugging Face
+/// <c>BertForSequenceClassification</c> folder (<c>config.json</c> with id2label, <c>model.safetensors</c> with any LoRA
+/// adapter merged in, <c>vocab.txt</c>, <c>tokenizer_config.json</c>) plus <c>finetune_mlnet.json</c> (max length),
+/// so the same folder loads here and in Python transformers.
+/// </summary>
+public sealed class FineTunedTextClassifier : IDisposable
+{
+    private const string MetaFile = "finetune_mlnet.json";
+    private readonly byte[] vocab;
+
+    internal FineTunedTextClassifier(BertForSequenceClassification model, byte[] vocab, WordPieceTokenizerOptions tokenizerOptions,
+        IReadOnlyList<string> labels, int maxLength, Device device)
+    {
+        Model = model;
+        this.vocab = vocab;
+        TokenizerOptions = tokenizerOptions;
+        Tokenizer = WordPieceTokenizer.FromVocabStream(new MemoryStream(vocab), tokenizerOptions);
+        Labels = labels;
+        MaxLength = maxLength;
+        Device = device;
+        Model.to(device).eval();
+    }
+
+    public BertForSequenceClassification Model { get; }
+    public WordPieceTokenizer Tokenizer { get; }
+    public WordPieceTokenizerOptions TokenizerOptions { get; }
+    /// <summary>Class names; index i is class i of the Score vector.</summary>
+    public IReadOnlyList<string> Labels { get; }
+    public int MaxLength { get; }
+    public Device Device { get; }
+
+    /// <summary>Class probabilities of each (text, pair) in input order.</summary>
+    public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 64)
+    {
+        var examples = texts.Select((t, i) => new LabeledText(t, pairs?[i], -1)).ToList();
+        return ClassifierInference.Probabilities(Model, Tokenizer, examples, batchSize, MaxLength, Device);
+    }
+
+    /// <summary>The predicted label of one text and the probability of each label.</summary>
+    public (string Label, IReadOnlyDictionary<string, float> Probabilities) Predict(string text, string? pair = null)
+    {
+        var p = PredictProbabilities([text], pair is null ? null : [pair])[0];
+        return (Labels[ClassifierInference.ArgMax(p)], Labels.Select((l, i) => (l, p[i])).ToDictionary(x => x.l, x => x.Item2));
+    }
+
+    /// <summary>Writes the model folder (atomically per file). LoRA adapters are merged into the saved weights.</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var config = Model.Config with { NumLabels = Labels.Count, Id2Label = Labels };
+        AtomicFile.Write(Path.Combine(directory, "config.json"), s => { using var w = new StreamWriter(s); w.Write(config.ToJson()); });
+        using (var scope = NewDisposeScope())
+        {
+            SafeTensorsFile.Save(Path.Combine(directory, "model.safetensors"), MergedStateDict(Model),
+                new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        AtomicFile.Write(Path.Combine(directory, "vocab.txt"), s => s.Write(vocab));
+        var tokenizerConfig = new Dictionary<string, object?>
+        {
+            ["tokenizer_class"] = "BertTokenizer",
+            ["do_lower_case"] = TokenizerOptions.LowerCase,
+            ["strip_accents"] = TokenizerOptions.StripAccents,
+            ["model_max_length"] = MaxLength,
+        };
+        AtomicFile.Write(Path.Combine(directory, "tokenizer_config.json"), s => JsonSerializer.Serialize(s, tokenizerConfig, Indented));
+        AtomicFile.Write(Path.Combine(directory, MetaFile), s => JsonSerializer.Serialize(s, new Meta(MaxLength, 1), Indented));
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/> (or any HF BERT/DistilBERT sequence-classification folder).</summary>
+    public static FineTunedTextClassifier Load(string directory, string device = "cpu")
+    {
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Model folder '{directory}' does not exist.");
+        var config = BertConfig.FromJsonFile(Path.Combine(directory, "config.json"));
+        var labels = config.Id2Label ?? Enumerable.Range(0, config.NumLabels).Select(i => $"LABEL_{i}").ToList();
+        var (vocab, tokenizerOptions) = PretrainedEncoder.ReadVocabulary(directory);
+        var meta = File.Exists(Path.Combine(directory, MetaFile))
+            ? JsonSerializer.Deserialize<Meta>(File.ReadAllText(Path.Combine(directory, MetaFile))) ?? new Meta(128, 1)
+            : new Meta(Math.Min(512, config.MaxPositionEmbeddings), 1);
+        var model = new BertForSequenceClassification(config);
+        var weights = PretrainedEncoder.NormalizeKeys(HfCheckpoint.LoadFolder(directory), config);
+        try
+        {
+            StateDictLoader.LoadInto(model, weights, strict: true);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        return new FineTunedTextClassifier(model, vocab, tokenizerOptions, labels, meta.MaxLength, TorchDevices.Parse(device));
+    }
+
+    /// <summary>The model's weights with every LoRA update folded in and adapter tensors dropped (HF key names).</summary>
+    internal static Dictionary<string, Tensor> MergedStateDict(BertForSequenceClassification model)
+    {
+        var loraByWeight = model.named_modules().Where(m => m.module is LoraLinear { HasAdapter: true })
+            .ToDictionary(m => m.name + ".weight", m => (LoraLinear)m.module);
+        var dict = new Dictionary<string, Tensor>();
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (name.Contains(".lora_")) continue;
+            dict[name] = loraByWeight.TryGetValue(name, out var lora) && !lora.Merged
+                ? p.detach().add(lora.DeltaWeight()).cpu()
+                : p.detach().cpu();
+        }
+        foreach (var (name, b) in model.named_buffers()) dict[name] = b.detach().cpu();
+        return dict;
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private sealed record Meta([property: JsonPropertyName("max_length")] int MaxLength, [property: JsonPropertyName("format_version")] int FormatVersion);
+}

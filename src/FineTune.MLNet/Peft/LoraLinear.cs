@@ -1,0 +1,114 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Peft;
+
+/// <summary>
+/// A linear layer with a frozen base weight and an optional trainable low-rank adapter, numerically as PEFT's
+/// <c>lora.Linear</c>: <c>y = x Wᵀ + b + dropout(x) Aᵀ Bᵀ · scaling</c>, A Kaiming-uniform(a=√5), B zeros.
+/// Fields carry checkpoint names: the base loads from <c>…query.weight</c>, the adapter is
+/// <c>…query.lora_A.weight</c> / <c>…query.lora_B.weight</c>, PEFT's key names without the adapter name.
+/// Without adapter settings it is a plain (trainable) linear layer.
+/// </summary>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;       // (out, in)
+    private readonly Parameter? bias;        // (out)
+    private readonly Linear? lora_A;         // (r, in)
+    private readonly Linear? lora_B;         // (out, r)
+    private readonly Dropout? lora_dropout;
+    private readonly double scaling;
+
+    public LoraLinear(string name, long inFeatures, long outFeatures, bool hasBias, LoraSettings? lora)
+        : base(name)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        using (var init = nn.Linear(inFeatures, outFeatures, hasBias))
+        {
+            weight = new Parameter(init.weight!.detach().clone());
+            bias = hasBias ? new Parameter(init.bias!.detach().clone()) : null;
+        }
+        if (lora is not null)
+        {
+            lora.Validate();
+            lora_A = nn.Linear(inFeatures, lora.Rank, hasBias: false);
+            lora_B = nn.Linear(lora.Rank, outFeatures, hasBias: false);
+            using (no_grad())
+            {
+                nn.init.kaiming_uniform_(lora_A.weight!, a: Math.Sqrt(5));
+                nn.init.zeros_(lora_B.weight!);
+            }
+            lora_dropout = nn.Dropout(lora.Dropout);
+            scaling = lora.Scaling;
+            weight.requires_grad = false;
+            if (bias is not null) bias.requires_grad = false;
+        }
+        RegisterComponents();
+    }
+
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+
+    /// <summary>True when this layer carries an adapter.</summary>
+    public bool HasAdapter => lora_A is not null;
+
+    /// <summary>When true the adapter is bypassed and the layer computes the base model exactly.</summary>
+    public bool AdapterDisabled { get; set; }
+
+    /// <summary>True while the adapter is folded into <c>weight</c>.</summary>
+    public bool Merged { get; private set; }
+
+    public Parameter Weight => weight;
+    public Parameter? Bias => bias;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = nn.functional.linear(x, weight, bias);                       // (..., out)
+        if (lora_A is not null && !Merged && !AdapterDisabled)
+        {
+            var update = lora_B!.forward(lora_A.forward(lora_dropout!.forward(x)));   // (..., out)
+            y = y.add_(update, alpha: scaling);
+        }
+        else if (Merged && AdapterDisabled)
+        {
+            throw new InvalidOperationException($"LoRA layer '{GetName()}' is merged; unmerge it before disabling the adapter.");
+        }
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>ΔW = B·A·scaling, shape (out, in), detached.</summary>
+    public Tensor DeltaWeight()
+    {
+        if (lora_A is null) throw new InvalidOperationException($"Layer '{GetName()}' has no LoRA adapter.");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var delta = matmul(lora_B!.weight!, lora_A.weight!).mul_(scaling);  // (out, in)
+        return delta.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Folds the adapter into the base weight (PEFT <c>merge(safe_merge=True)</c>: refuses non-finite results).</summary>
+    public void Merge()
+    {
+        if (lora_A is null || Merged) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var merged = weight.add(DeltaWeight().to(weight.dtype));
+        if (!merged.isfinite().all().item<bool>())
+            throw new InvalidOperationException($"Merging the LoRA adapter of '{GetName()}' produced non-finite weights.");
+        weight.copy_(merged);
+        Merged = true;
+    }
+
+    /// <summary>Subtracts the adapter from the base weight again.</summary>
+    public void Unmerge()
+    {
+        if (!Merged) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        weight.sub_(DeltaWeight().to(weight.dtype));
+        Merged = false;
+    }
+}

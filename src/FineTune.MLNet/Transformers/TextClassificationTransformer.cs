@@ -1,0 +1,79 @@
+using FineTune.MLNet.Classification;
+using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace FineTune.MLNet.Transformers;
+
+/// <summary>
+/// A fitted text classifier. <see cref="Transform"/> appends <c>Score</c> (float vector of class probabilities, with slot
+/// names) and <c>PredictedLabel</c> (key with the label names as key values), scored in batches; the output works with
+/// <c>mlContext.MulticlassClassification.Evaluate</c> and <c>MapKeyToValue</c> unchanged.
+/// Saving: <c>mlContext.Model.Save</c> cannot carry a transformer from an outside assembly (ML.NET's loader registry is
+/// internal); use <see cref="Save"/>/<see cref="Load"/> or <see cref="FineTunePipeline"/> for whole pipelines.
+/// </summary>
+public sealed class TextClassificationTransformer : ITransformer, IDisposable
+{
+    internal TextClassificationTransformer(FineTunedTextClassifier classifier, ColumnNames columns, TrainingReport? report)
+    {
+        Classifier = classifier;
+        Columns = columns;
+        TrainingReport = report;
+    }
+
+    /// <summary>The fine-tuned model, tokenizer and labels.</summary>
+    public FineTunedTextClassifier Classifier { get; }
+
+    /// <summary>Column names this transformer reads and writes.</summary>
+    public ColumnNames Columns { get; }
+
+    /// <summary>How training went (null after <see cref="Load"/>).</summary>
+    public TrainingReport? TrainingReport { get; }
+
+    public bool IsRowToRowMapper => false;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ClassificationDataReader.CheckTextColumn(inputSchema, Columns.Text, "Text");
+        if (Columns.Pair is not null) ClassificationDataReader.CheckTextColumn(inputSchema, Columns.Pair, "SecondText");
+        return ScoredTextDataView.OutputSchema(inputSchema, Classifier.Labels, Columns.Score, Columns.PredictedLabel);
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        GetOutputSchema(input.Schema);
+        return new ScoredTextDataView(input, Classifier, Columns.Text, Columns.Pair, Columns.Score, Columns.PredictedLabel, Columns.InferenceBatchSize);
+    }
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new NotSupportedException("TextClassificationTransformer scores in batches and has no row-to-row mapper; use Transform, or Classifier.Predict for single texts.");
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("mlContext.Model.Save cannot store a FineTune.MLNet transformer (ML.NET's model loader registry is internal to ML.NET). Use TextClassificationTransformer.Save(directory) or FineTunePipeline.Save(...).");
+
+    /// <summary>Saves the model folder (HF-compatible weights, tokenizer, labels) plus the column names.</summary>
+    public void Save(string directory)
+    {
+        Classifier.Save(directory);
+        Checkpoints.AtomicFile.Write(Path.Combine(directory, ColumnNames.FileName), s => System.Text.Json.JsonSerializer.Serialize(s, Columns));
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
+    public static TextClassificationTransformer Load(string directory, string device = "cpu")
+    {
+        var columnsPath = Path.Combine(directory, ColumnNames.FileName);
+        var columns = File.Exists(columnsPath)
+            ? System.Text.Json.JsonSerializer.Deserialize<ColumnNames>(File.ReadAllText(columnsPath)) ?? throw new InvalidDataException($"{columnsPath} is empty.")
+            : new ColumnNames("Text", null, "Score", "PredictedLabel", 64);
+        return new TextClassificationTransformer(FineTunedTextClassifier.Load(directory, device), columns, null);
+    }
+
+    public void Dispose() => Classifier.Dispose();
+
+    /// <summary>Input and output column names.</summary>
+    public sealed record ColumnNames(string Text, string? Pair, string Score, string PredictedLabel, int InferenceBatchSize)
+    {
+        internal const string FileName = "mlnet_columns.json";
+    }
+}
