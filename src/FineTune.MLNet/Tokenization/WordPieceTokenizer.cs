@@ -8,7 +8,12 @@ namespace FineTune.MLNet.Tokenization;
 /// <c>[CLS] a [SEP]</c> or <c>[CLS] a [SEP] b [SEP]</c>, token type ids 0 then 1, truncation
 /// <c>longest_first</c>, right padding with <c>[PAD]</c> and attention mask 0.
 /// </summary>
-/// <remarks>Checked against the published bert-base-uncased ids and the vocabulary file itself (tests).</remarks>
+/// <remarks>
+/// Text cleaning and word splitting follow HF's <c>BasicTokenizer</c> (see <see cref="HfBasicTokenization"/>), since
+/// BertTokenizer's defaults drop symbols such as <c>$</c> and emoji and glue words across tabs and newlines.
+/// Checked against the published bert-base-uncased ids, the vocabulary file itself, and golden ids from an independent
+/// Python re-implementation of HF's BertTokenizer on hand-made edge cases and Amazon Alexa reviews (tests).
+/// </remarks>
 public sealed class WordPieceTokenizer
 {
     /// <summary>Tokens added to a single text: <c>[CLS]</c> and <c>[SEP]</c>.</summary>
@@ -70,15 +75,10 @@ public sealed class WordPieceTokenizer
         options ??= WordPieceTokenizerOptions.Uncased;
         options.Validate();
 
-        // BertTokenizer does not expose its vocabulary, so buffer the text once to count the entries.
+        // BertTokenizer does not expose its vocabulary, so buffer the text once to count the entries and find the specials.
         using var buffer = new MemoryStream();
         vocab.CopyTo(buffer);
-        int vocabSize = CountVocabEntries(buffer.ToArray());
-        if (vocabSize == 0)
-        {
-            throw new InvalidDataException($"WordPiece vocabulary '{source}' is empty.");
-        }
-
+        var summary = VocabFileSummary.Read(buffer.ToArray(), source);
         buffer.Position = 0;
         var bertOptions = new BertOptions
         {
@@ -88,6 +88,7 @@ public sealed class WordPieceTokenizer
             ApplyBasicTokenization = true,
             SplitOnSpecialTokens = true,
             MaxInputCharsPerWord = options.MaxInputCharsPerWord,
+            PreTokenizer = HfBasicTokenization.CreatePreTokenizer(summary.SpecialTokens),
         };
 
         BertTokenizer bert;
@@ -102,7 +103,7 @@ public sealed class WordPieceTokenizer
                 ex);
         }
 
-        return new WordPieceTokenizer(bert, vocabSize, options);
+        return new WordPieceTokenizer(bert, summary.Size, options);
     }
 
     /// <summary>Word pieces of <paramref name="text"/> without specials and without truncation.</summary>
@@ -111,7 +112,7 @@ public sealed class WordPieceTokenizer
     public IReadOnlyList<int> Tokenize(string text, string paramName = "text")
     {
         ThrowIfBlank(text, paramName);
-        return _bert.EncodeToIds(text, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
+        return _bert.EncodeToIds(HfBasicTokenization.Clean(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
     }
 
     /// <summary>Number of tokens of <c>[CLS] text [SEP]</c> before truncation, for length bucketing.</summary>
@@ -187,7 +188,7 @@ public sealed class WordPieceTokenizer
                 $"{paramName}[{row}] is {(value is null ? "null" : "empty or whitespace-only")}; every input row needs some text.", paramName);
         }
 
-        return _bert.EncodeToIds(value, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
+        return _bert.EncodeToIds(HfBasicTokenization.Clean(value), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
     }
 
     private EncodedSequence Assemble(IReadOnlyList<int> first, IReadOnlyList<int>? second, int maxLength)
@@ -273,25 +274,5 @@ public sealed class WordPieceTokenizer
         {
             throw new ArgumentException($"{paramName} is {(text is null ? "null" : "empty or whitespace-only")}; there is nothing to tokenize.", paramName);
         }
-    }
-
-    /// <summary>Counts vocabulary lines the way HF's <c>load_vocab</c> does: every line is an entry; a final newline does not start one.</summary>
-    private static int CountVocabEntries(byte[] utf8)
-    {
-        if (utf8.Length == 0)
-        {
-            return 0;
-        }
-
-        int lines = 0;
-        foreach (byte b in utf8)
-        {
-            if (b == (byte)'\n')
-            {
-                lines++;
-            }
-        }
-
-        return utf8[^1] == (byte)'\n' ? lines : lines + 1;
     }
 }
