@@ -24,6 +24,7 @@ public sealed class HfTokenizer
     private readonly AddedTokenSplitter _splitter;
     private readonly IReadOnlyList<int> _prefix;
     private readonly IReadOnlyList<int> _suffix;
+    private readonly HashSet<int> _specialSet;
 
     private HfTokenizer(IHfTokenModel model, IReadOnlyList<HfAddedToken> added, HfTokenizerConfig config,
         IReadOnlyList<int>? templatePrefix, IReadOnlyList<int>? templateSuffix, int? defaultBos, int? defaultEos)
@@ -56,8 +57,6 @@ public sealed class HfTokenizer
         SpecialIds = special;
         _specialSet = special;
     }
-
-    private readonly HashSet<int> _specialSet;
 
     /// <summary>Loads the tokenizer of a Hugging Face checkpoint folder: <c>tokenizer.json</c> (preferred) or
     /// <c>tokenizer.model</c>, plus <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and
