@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TorchSharp;
 using System.Text.Json.Serialization;
 using FineTune.MLNet.Checkpoints;
 using FineTune.MLNet.Models.Bert;

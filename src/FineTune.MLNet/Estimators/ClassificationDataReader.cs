@@ -12,8 +12,8 @@ internal static class ClassificationDataReader
     {
         var col = schema.GetColumnOrNull(name)
                   ?? throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' was not found in the input (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
-        if (col.Value.Type is not TextDataViewType)
-            throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' must be of type String (text), but is {col.Value.Type}.");
+        if (col.Type is not TextDataViewType)
+            throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' must be of type String (text), but is {col.Type}.");
     }
 
     /// <summary>The label column must be a key over UInt32 with KeyValues text annotations; returns the label names.</summary>
@@ -21,14 +21,14 @@ internal static class ClassificationDataReader
     {
         var col = schema.GetColumnOrNull(name)
                   ?? throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' was not found in the input (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
-        if (col.Value.Type is not KeyDataViewType key || key.RawType != typeof(uint))
-            throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' must be a key type (UInt32), but is {col.Value.Type}. Convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{name}\").");
+        if (col.Type is not KeyDataViewType key || key.RawType != typeof(uint))
+            throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' must be a key type (UInt32), but is {col.Type}. Convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{name}\").");
         if (key.Count < 2 || key.Count > 100_000)
             throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' has {key.Count} classes; 2..100000 are supported.");
         var names = new VBuffer<ReadOnlyMemory<char>>();
-        if (col.Value.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues) is not null)
+        if (col.Annotations.Schema.GetColumnOrNull("KeyValues") is not null)
         {
-            col.Value.Annotations.GetValue(AnnotationUtils.Kinds.KeyValues, ref names);
+            col.Annotations.GetValue("KeyValues", ref names);
             return names.DenseValues().Select(v => v.ToString()).ToList();
         }
         return Enumerable.Range(0, (int)key.Count).Select(i => (i + 1).ToString()).ToList();

@@ -64,10 +64,10 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         var model = new BertForSequenceClassification(config, o.Lora);
         LoadEncoderWeights(model, pretrained);
         var classifier = new FineTunedTextClassifier(model, pretrained.Vocab, pretrained.TokenizerOptions, labels, o.MaxLength, device);
-        channel.Info($"Fine-tuning {pretrained.Source} on {train.Count} rows ({labels.Count} classes), {(o.Lora is null ? "full fine-tuning" : $"LoRA r={o.Lora.Rank}")}, " +
+        channel.Log($"Fine-tuning {pretrained.Source} on {train.Count} rows ({labels.Count} classes), {(o.Lora is null ? "full fine-tuning" : $"LoRA r={o.Lora.Rank}")}, " +
                      $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters.");
         var report = new ClassifierTrainer(o, o.MaxLength, channel).Train(model, classifier.Tokenizer, train, valid);
-        channel.Info($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
+        channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new TextClassificationTransformer(classifier,
             new TextClassificationTransformer.ColumnNames(o.TextColumnName, o.SecondTextColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.InferenceBatchSize),
             report);
@@ -90,7 +90,7 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         var probe = new Microsoft.ML.DataViewSchema.Builder();
         probe.AddColumn(o.ScoreColumnName, new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.NumberDataViewType.Single));
         probe.AddColumn(o.PredictedLabelColumnName, new Microsoft.ML.Data.KeyDataViewType(typeof(uint), 2));
-        var added = SchemaShape.Create(probe.ToSchema());
+        var added = SchemaShapes.FromSchema(probe.ToSchema());
         return new SchemaShape(inputSchema.Where(c => c.Name != o.ScoreColumnName && c.Name != o.PredictedLabelColumnName).Concat(added));
     }
 

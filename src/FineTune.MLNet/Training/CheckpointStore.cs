@@ -15,7 +15,7 @@ public sealed record TrainingCheckpoint(
 {
     public void Dispose()
     {
-        foreach (var t in Model.Values.Concat(Optimizer.Values).Concat(BestModel?.Values ?? [])) t.Dispose();
+        foreach (var t in Model.Values.Concat(Optimizer.Values).Concat((IEnumerable<Tensor>?)BestModel?.Values ?? [])) t.Dispose();
         RngState.Dispose();
     }
 }

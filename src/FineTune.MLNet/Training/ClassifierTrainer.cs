@@ -44,7 +44,7 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
                 best = ckpt.BestModel?.ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
                 random.set_rng_state(ckpt.RngState);
                 state = ckpt.State;
-                log?.Info($"Resumed from {ckpt.Path} at step {state.GlobalStep} (epoch {state.Epoch}, batch {state.NextBatch}).");
+                log?.Log($"Resumed from {ckpt.Path} at step {state.GlobalStep} (epoch {state.Epoch}, batch {state.NextBatch}).");
             }
         }
 
@@ -105,7 +105,7 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
     }
 
     private void EndEpoch(BertForSequenceClassification model, WordPieceTokenizer tokenizer, IReadOnlyList<LabeledText>? valid,
-        Device device, TrainerState state, double trainLoss, ref Dictionary<string, Tensor>? best, List<(string name, Modules.Parameter parameter)> trainable)
+        Device device, TrainerState state, double trainLoss, ref Dictionary<string, Tensor>? best, List<(string name, TorchSharp.Modules.Parameter parameter)> trainable)
     {
         double? vLoss = null, vAcc = null, vF1 = null;
         if (valid is { Count: > 0 })
@@ -129,27 +129,27 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
                 else if (++state.EpochsWithoutImprovement >= patience)
                 {
                     state.StoppedEarly = true;
-                    log?.Info($"Early stopping after epoch {state.Epoch + 1}: validation loss did not improve for {patience} epoch(s).");
+                    log?.Log($"Early stopping after epoch {state.Epoch + 1}: validation loss did not improve for {patience} epoch(s).");
                 }
             }
         }
         state.History.Add(new EpochRecord(state.Epoch, trainLoss, vLoss, vAcc, vF1));
-        log?.Info($"epoch {state.Epoch + 1}/{options.Epochs}: train loss {trainLoss:F4}" +
+        log?.Log($"epoch {state.Epoch + 1}/{options.Epochs}: train loss {trainLoss:F4}" +
                   (vLoss is null ? "" : $", validation loss {vLoss:F4}, accuracy {vAcc:P1}, macro-F1 {vF1:F3}"));
         if (vLoss is not null) options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, vLoss, vAcc, vF1));
         state.Epoch++;
         state.NextBatch = 0;
     }
 
-    private void SaveCheckpoint(string dir, TrainerState state, List<(string name, Modules.Parameter parameter)> trainable, AdamW optimizer, Dictionary<string, Tensor>? best)
+    private void SaveCheckpoint(string dir, TrainerState state, List<(string name, TorchSharp.Modules.Parameter parameter)> trainable, AdamW optimizer, Dictionary<string, Tensor>? best)
     {
         using var scope = NewDisposeScope();
         var weights = trainable.ToDictionary(p => p.name, p => p.parameter.detach().cpu());
         var path = CheckpointStore.Save(dir, state, weights, optimizer.StateDict(), best, random.get_rng_state(), options.CheckpointsToKeep);
-        log?.Info($"Checkpoint written: {path}");
+        log?.Log($"Checkpoint written: {path}");
     }
 
-    private static void CopyInto(List<(string name, Modules.Parameter parameter)> trainable, IReadOnlyDictionary<string, Tensor> source, string origin)
+    private static void CopyInto(List<(string name, TorchSharp.Modules.Parameter parameter)> trainable, IReadOnlyDictionary<string, Tensor> source, string origin)
     {
         using var _ = no_grad();
         foreach (var (name, p) in trainable)

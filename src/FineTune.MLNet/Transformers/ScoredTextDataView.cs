@@ -60,11 +60,11 @@ internal sealed class ScoredTextDataView : IDataView
         var names = new VBuffer<ReadOnlyMemory<char>>(labels.Count, labels.Select(l => l.AsMemory()).ToArray());
         var namesType = new VectorDataViewType(TextDataViewType.Instance, labels.Count);
         var scoreAnnotations = new DataViewSchema.Annotations.Builder();
-        scoreAnnotations.Add(AnnotationUtils.Kinds.SlotNames, namesType, (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
-        scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification.AsMemory());
-        scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = AnnotationUtils.Const.ScoreValueKind.Score.AsMemory());
+        scoreAnnotations.Add("SlotNames", namesType, (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
+        scoreAnnotations.Add("ScoreColumnKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = "MulticlassClassification".AsMemory());
+        scoreAnnotations.Add("ScoreValueKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = "Score".AsMemory());
         var keyAnnotations = new DataViewSchema.Annotations.Builder();
-        keyAnnotations.Add(AnnotationUtils.Kinds.KeyValues, namesType, (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
+        keyAnnotations.Add("KeyValues", namesType, (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(input);
         builder.AddColumn(scoreColumn, new VectorDataViewType(NumberDataViewType.Single, labels.Count), scoreAnnotations.ToAnnotations());

@@ -1,5 +1,6 @@
 using FineTune.MLNet.Models.Bert;
 using FineTune.MLNet.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.ZeroShot;
