@@ -62,7 +62,7 @@ internal sealed class LoopInfo
     };
 }
 
-/// <summary>Raised by <c>{% break %}</c> / <c>{% continue %}</c> to unwind to the enclosing loop.</summary>
+/// <summary>What a statement list returns after <c>{% break %}</c> / <c>{% continue %}</c>, so the enclosing loop can act on it.</summary>
 internal enum LoopSignal
 {
     None,
