@@ -7,6 +7,7 @@ using FineTune.MLNet.Evaluation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace FineTune.MLNet.Cli.Commands;
 
