@@ -29,7 +29,7 @@ public static class SafeTensorsFile
         foreach (var name in header.NamesInDataOrder)
         {
             var info = header.Tensors[name];
-            var tensor = torch.empty(info.ShapeArray(), dtype: info.ScalarType); // stored shape and dtype, CPU
+            var tensor = torch.empty(info.ShapeArray(), dtype: info.ScalarType, device: CPU); // stored shape and dtype
             stream.Position = header.DataStart + info.DataBegin;
             TensorBytes.ReadInto(stream, tensor, chunkBytes);
             result[name] = tensor;
