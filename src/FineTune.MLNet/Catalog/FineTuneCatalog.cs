@@ -53,10 +53,18 @@ public static class FineTuneCatalog
         IDataView? validationSet = null) =>
         new(EnvironmentOf(catalog), options, validationSet);
 
-    /// <summary>The catalog's ML.NET environment (internal in ML.NET), so training logs reach <c>mlContext.Log</c>.</summary>
+    /// <summary>
+    /// The catalog's ML.NET environment, so training logs reach <c>mlContext.Log</c>. ML.NET exposes it only through an
+    /// internal interface (<c>IInternalCatalog.Environment</c>), so it is found by reflection; a fresh context is the fallback.
+    /// </summary>
     private static IChannelProvider EnvironmentOf(object catalog)
     {
-        var property = catalog.GetType().GetProperty("Environment", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public);
-        return property?.GetValue(catalog) as IChannelProvider ?? new MLContext();
+        for (var type = catalog.GetType(); type is not null; type = type.BaseType)
+        {
+            var property = type.GetProperties(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly)
+                .FirstOrDefault(p => p.Name.EndsWith("Environment", StringComparison.Ordinal) && typeof(IChannelProvider).IsAssignableFrom(p.PropertyType));
+            if (property?.GetValue(catalog) is IChannelProvider env) return env;
+        }
+        return new MLContext();
     }
 }

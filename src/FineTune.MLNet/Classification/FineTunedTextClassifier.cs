@@ -61,7 +61,7 @@ public sealed class FineTunedTextClassifier : IDisposable
     {
         Directory.CreateDirectory(directory);
         var config = Model.Config with { NumLabels = Labels.Count, Id2Label = Labels };
-        AtomicFile.Write(Path.Combine(directory, "config.json"), s => { using var w = new StreamWriter(s); w.Write(config.ToJson()); });
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         using (var scope = NewDisposeScope())
         {
             SafeTensorsFile.Save(Path.Combine(directory, "model.safetensors"), MergedStateDict(Model),
