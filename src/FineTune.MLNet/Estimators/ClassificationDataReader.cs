@@ -16,13 +16,20 @@ internal static class ClassificationDataReader
             throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' must be of type String (text), but is {col.Type}.");
     }
 
-    /// <summary>The label column must be a key over UInt32 with KeyValues text annotations; returns the label names.</summary>
+    /// <summary>Label names of a binary (Boolean) label column: class 0 is false, class 1 is true.</summary>
+    public static readonly IReadOnlyList<string> BinaryLabels = ["False", "True"];
+
+    /// <summary>
+    /// The label column must be a key over UInt32 (multiclass; names from its KeyValues) or Boolean (binary);
+    /// returns the label names.
+    /// </summary>
     public static IReadOnlyList<string> CheckLabelColumn(DataViewSchema schema, string name)
     {
         var col = schema.GetColumnOrNull(name)
                   ?? throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' was not found in the input (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
+        if (col.Type is BooleanDataViewType) return BinaryLabels;
         if (col.Type is not KeyDataViewType key || key.RawType != typeof(uint))
-            throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' must be a key type (UInt32), but is {col.Type}. Convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{name}\").");
+            throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' must be a key type (UInt32) or Boolean, but is {col.Type}. Convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{name}\").");
         if (key.Count < 2 || key.Count > 100_000)
             throw new ArgumentOutOfRangeException("Label", $"Label column '{name}' has {key.Count} classes; 2..100000 are supported.");
         var names = new VBuffer<ReadOnlyMemory<char>>();
@@ -45,7 +52,10 @@ internal static class ClassificationDataReader
         using var cursor = data.GetRowCursor(cols);
         var text = cursor.GetGetter<ReadOnlyMemory<char>>(schema[textColumn]);
         var pair = pairColumn is null ? null : cursor.GetGetter<ReadOnlyMemory<char>>(schema[pairColumn]);
-        var label = labelColumn is null ? null : cursor.GetGetter<uint>(schema[labelColumn]);
+        var binary = labelColumn is not null && schema[labelColumn].Type is BooleanDataViewType;
+        var label = labelColumn is null || binary ? null : cursor.GetGetter<uint>(schema[labelColumn]);
+        var flag = binary ? cursor.GetGetter<bool>(schema[labelColumn!]) : null;
+        var b = false;
         ReadOnlyMemory<char> t = default, p = default;
         uint l = 0;
         var row = 0;
@@ -67,6 +77,11 @@ internal static class ClassificationDataReader
                 label(ref l);
                 if (l == 0) throw new InvalidDataException($"{what}: row {row} has a missing label in column '{labelColumn}' (a value not in the key's dictionary, e.g. a label unseen in training).");
                 index = (int)l - 1;
+            }
+            else if (flag is not null)
+            {
+                flag(ref b);
+                index = b ? 1 : 0;
             }
             rows.Add(new LabeledText(s, ps, index));
             row++;

@@ -69,7 +69,8 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         var report = new ClassifierTrainer(o, o.MaxLength, channel).Train(model, classifier.Tokenizer, train, valid);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new TextClassificationTransformer(classifier,
-            new TextClassificationTransformer.ColumnNames(o.TextColumnName, o.SecondTextColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.InferenceBatchSize),
+            new TextClassificationTransformer.ColumnNames(o.TextColumnName, o.SecondTextColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.InferenceBatchSize,
+                Binary: input.Schema[o.LabelColumnName].Type is Microsoft.ML.Data.BooleanDataViewType),
             report);
     }
 
@@ -85,11 +86,21 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
                 throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' must be a String scalar, but is {c.ItemType}.");
         }
         if (!columns.TryGetValue(o.LabelColumnName, out var label)) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' was not found in the input.");
-        if (!label.IsKey) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' must be a key type; use MapValueToKey.");
+        var binary = label.ItemType is Microsoft.ML.Data.BooleanDataViewType;
+        if (!label.IsKey && !binary) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' must be a key type (use MapValueToKey) or Boolean.");
         // SchemaShape.Column's constructor is internal: derive the output shape from a schema that has the new columns.
         var probe = new Microsoft.ML.DataViewSchema.Builder();
-        probe.AddColumn(o.ScoreColumnName, new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.NumberDataViewType.Single));
-        probe.AddColumn(o.PredictedLabelColumnName, new Microsoft.ML.Data.KeyDataViewType(typeof(uint), 2));
+        if (binary)
+        {
+            probe.AddColumn(o.ScoreColumnName, Microsoft.ML.Data.NumberDataViewType.Single);
+            probe.AddColumn("Probability", Microsoft.ML.Data.NumberDataViewType.Single);
+            probe.AddColumn(o.PredictedLabelColumnName, Microsoft.ML.Data.BooleanDataViewType.Instance);
+        }
+        else
+        {
+            probe.AddColumn(o.ScoreColumnName, new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.NumberDataViewType.Single));
+            probe.AddColumn(o.PredictedLabelColumnName, new Microsoft.ML.Data.KeyDataViewType(typeof(uint), 2));
+        }
         var added = SchemaShapes.FromSchema(probe.ToSchema());
         return new SchemaShape(inputSchema.Where(c => c.Name != o.ScoreColumnName && c.Name != o.PredictedLabelColumnName).Concat(added));
     }

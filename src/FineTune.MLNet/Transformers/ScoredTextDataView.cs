@@ -17,17 +17,21 @@ internal sealed class ScoredTextDataView : IDataView
     private readonly string? pairColumn;
     private readonly int batchSize;
     private readonly int inputColumnCount;
+    private readonly bool binary;
 
     public ScoredTextDataView(IDataView input, FineTunedTextClassifier classifier, string textColumn, string? pairColumn,
-        string scoreColumn, string predictedLabelColumn, int batchSize)
+        string scoreColumn, string predictedLabelColumn, int batchSize, string? probabilityColumn = null)
     {
+        binary = probabilityColumn is not null;
         this.input = input;
         this.classifier = classifier;
         this.textColumn = textColumn;
         this.pairColumn = pairColumn;
         this.batchSize = batchSize;
         inputColumnCount = input.Schema.Count;
-        Schema = OutputSchema(input.Schema, classifier.Labels, scoreColumn, predictedLabelColumn);
+        Schema = binary
+            ? BinaryOutputSchema(input.Schema, scoreColumn, probabilityColumn!, predictedLabelColumn)
+            : OutputSchema(input.Schema, classifier.Labels, scoreColumn, predictedLabelColumn);
     }
 
     public bool CanShuffle => false;
@@ -69,6 +73,23 @@ internal sealed class ScoredTextDataView : IDataView
         builder.AddColumns(input);
         builder.AddColumn(scoreColumn, new VectorDataViewType(NumberDataViewType.Single, labels.Count), scoreAnnotations.ToAnnotations());
         builder.AddColumn(predictedLabelColumn, new KeyDataViewType(typeof(uint), labels.Count), keyAnnotations.ToAnnotations());
+        return builder.ToSchema();
+    }
+
+    /// <summary>
+    /// Binary tasks (Boolean label): <c>Score</c> = logit of the positive class (log p1 − log p0), <c>Probability</c> = p1,
+    /// <c>PredictedLabel</c> = p1 &gt; 0.5, as <c>mlContext.BinaryClassification.Evaluate</c> expects.
+    /// </summary>
+    public static DataViewSchema BinaryOutputSchema(DataViewSchema input, string scoreColumn, string probabilityColumn, string predictedLabelColumn)
+    {
+        var scoreAnnotations = new DataViewSchema.Annotations.Builder();
+        scoreAnnotations.Add("ScoreColumnKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = "BinaryClassification".AsMemory());
+        scoreAnnotations.Add("ScoreValueKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = "Score".AsMemory());
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(input);
+        builder.AddColumn(scoreColumn, NumberDataViewType.Single, scoreAnnotations.ToAnnotations());
+        builder.AddColumn(probabilityColumn, NumberDataViewType.Single);
+        builder.AddColumn(predictedLabelColumn, BooleanDataViewType.Instance);
         return builder.ToSchema();
     }
 
@@ -130,6 +151,16 @@ internal sealed class ScoredTextDataView : IDataView
             if (column.Index < parent.inputColumnCount) return main.GetGetter<TValue>(parent.input.Schema[column.Index]);
             if (!active.Contains(column.Index)) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
             var classes = parent.classifier.Labels.Count;
+            if (parent.binary)
+            {
+                Delegate getter = (column.Index - parent.inputColumnCount) switch
+                {
+                    0 => (ValueGetter<float>)((ref float v) => v = MathF.Log(MathF.Max(Current[1], 1e-30f)) - MathF.Log(MathF.Max(Current[0], 1e-30f))),
+                    1 => (ValueGetter<float>)((ref float v) => v = Current[1]),
+                    _ => (ValueGetter<bool>)((ref bool v) => v = Current[1] > 0.5f),
+                };
+                return (ValueGetter<TValue>)getter;
+            }
             if (column.Index == parent.inputColumnCount)
             {
                 ValueGetter<VBuffer<float>> score = (ref VBuffer<float> v) =>

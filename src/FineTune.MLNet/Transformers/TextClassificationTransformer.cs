@@ -37,13 +37,16 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
     {
         ClassificationDataReader.CheckTextColumn(inputSchema, Columns.Text, "Text");
         if (Columns.Pair is not null) ClassificationDataReader.CheckTextColumn(inputSchema, Columns.Pair, "SecondText");
-        return ScoredTextDataView.OutputSchema(inputSchema, Classifier.Labels, Columns.Score, Columns.PredictedLabel);
+        return Columns.Binary
+            ? ScoredTextDataView.BinaryOutputSchema(inputSchema, Columns.Score, Columns.Probability, Columns.PredictedLabel)
+            : ScoredTextDataView.OutputSchema(inputSchema, Classifier.Labels, Columns.Score, Columns.PredictedLabel);
     }
 
     public IDataView Transform(IDataView input)
     {
         GetOutputSchema(input.Schema);
-        return new ScoredTextDataView(input, Classifier, Columns.Text, Columns.Pair, Columns.Score, Columns.PredictedLabel, Columns.InferenceBatchSize);
+        return new ScoredTextDataView(input, Classifier, Columns.Text, Columns.Pair, Columns.Score, Columns.PredictedLabel, Columns.InferenceBatchSize,
+            Columns.Binary ? Columns.Probability : null);
     }
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
@@ -71,8 +74,9 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
 
     public void Dispose() => Classifier.Dispose();
 
-    /// <summary>Input and output column names.</summary>
-    public sealed record ColumnNames(string Text, string? Pair, string Score, string PredictedLabel, int InferenceBatchSize)
+    /// <summary>Input and output column names; <paramref name="Binary"/> = Boolean-label task with binary outputs.</summary>
+    public sealed record ColumnNames(string Text, string? Pair, string Score, string PredictedLabel, int InferenceBatchSize,
+        bool Binary = false, string Probability = "Probability")
     {
         internal const string FileName = "mlnet_columns.json";
     }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the solution and runs the whole test suite (README: "run the tests").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+dotnet build FineTune.MLNet.sln -c Release --nologo -v q
+dotnet test FineTune.MLNet.sln -c Release --no-build --nologo --logger "console;verbosity=minimal" 2>&1 | tee /tmp/finetune-test.log
+# A plain closing line for CI log readers.
+summary=$(grep -E "^(Passed|Failed)!" /tmp/finetune-test.log | tail -1 || true)
+passed=$(sed -nE 's/.*Passed: +([0-9]+).*/\1/p' <<<"$summary")
+failed=$(sed -nE 's/.*Failed: +([0-9]+), Passed.*/\1/p' <<<"$summary")
+skipped=$(sed -nE 's/.*Skipped: +([0-9]+).*/\1/p' <<<"$summary")
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
