@@ -63,5 +63,5 @@ internal static class LlamaFixtures
         return dir;
     }
 
-    public static LlamaForCausalLM Load(string name, Peft.LoraSettings? lora = null) => LlamaForCausalLM.FromPretrained(Dir(name), lora);
+    public static LlamaForCausalLM Load(string name, FineTune.MLNet.Peft.LoraSettings? lora = null) => LlamaForCausalLM.FromPretrained(Dir(name), lora);
 }

@@ -47,6 +47,26 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     public static LlamaForCausalLM FromPretrained(string dir, LoraSettings? lora = null, string device = "cpu", ScalarType? dtype = null) =>
         LlamaCheckpointLoader.Load(dir, lora, device, dtype);
 
+    /// <summary>
+    /// Loads the base checkpoint with LoRA layers built from a PEFT adapter's <c>adapter_config.json</c>, then the
+    /// adapter weights (<see cref="PeftAdapterIO.Load"/>); adapters stay unmerged (call <see cref="MergeAdapters"/> to fold them).
+    /// </summary>
+    public static LlamaForCausalLM FromPretrainedWithAdapter(string dir, string adapterDir, string device = "cpu", ScalarType? dtype = null)
+    {
+        var settings = PeftAdapterIO.ReadConfig(adapterDir).ToLoraSettings();
+        var model = FromPretrained(dir, settings, device, dtype);
+        try
+        {
+            PeftAdapterIO.Load(model, adapterDir);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Logits (B, T, V) float32 for <paramref name="inputIds"/> (B, T) without padding.</summary>
     public override Tensor forward(Tensor inputIds) => Forward(inputIds);
 
