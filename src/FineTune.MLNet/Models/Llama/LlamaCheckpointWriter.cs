@@ -1,5 +1,4 @@
 using FineTune.MLNet.Checkpoints;
-using FineTune.MLNet.Peft;
 using TorchSharp;
 using static TorchSharp.torch;
 
