@@ -51,6 +51,12 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public long InFeatures { get; }
     public long OutFeatures { get; }
 
+    /// <summary>Adapter rank r, or 0 without an adapter.</summary>
+    public int Rank => lora_A is null ? 0 : (int)lora_A.weight!.shape[0];
+
+    /// <summary>The scale applied to the adapter's output (alpha / r, or alpha / √r with rsLoRA); 0 without an adapter.</summary>
+    public double Scaling => lora_A is null ? 0 : scaling;
+
     /// <summary>True when this layer carries an adapter.</summary>
     public bool HasAdapter => lora_A is not null;
 

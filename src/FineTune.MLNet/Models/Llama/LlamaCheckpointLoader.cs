@@ -1,0 +1,74 @@
+using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Peft;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Models.Llama;
+
+/// <summary>Builds a <see cref="LlamaForCausalLM"/> from a Hugging Face folder with strict key matching.</summary>
+internal static class LlamaCheckpointLoader
+{
+    public static LlamaForCausalLM Load(string dir, LoraSettings? lora, string device, ScalarType? dtype)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dir);
+        ArgumentException.ThrowIfNullOrEmpty(device);
+        var config = LlamaConfig.FromJsonFile(Path.Combine(dir, "config.json"));
+        var target = ResolveDtype(config, device, dtype);
+        var model = new LlamaForCausalLM(config, lora);
+        try
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                var state = HfCheckpoint.LoadFolder(dir);
+                LoadStrict(model, state, dir);
+            }
+            model.to(new Device(device)).to(target);
+            if (lora is not null) model.FreezeAllButAdapters();
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the base weights; throws listing missing and unexpected keys by name.</summary>
+    internal static void LoadStrict(LlamaForCausalLM model, IReadOnlyDictionary<string, Tensor> state, string source)
+    {
+        var report = StateDictLoader.LoadInto(model, state, strict: false);
+        var missing = report.Missing.Where(k => !k.Contains(".lora_A.") && !k.Contains(".lora_B.")).ToList();
+        var unexpected = report.Unexpected.Where(k => !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
+        if (missing.Count == 0 && unexpected.Count == 0) return;
+        var c = model.Config;
+        var message = $"Checkpoint '{source}' does not match {c.Architecture} (model_type {c.ModelType}, tie_word_embeddings {c.TieWordEmbeddings.ToString().ToLowerInvariant()}, {c.NumHiddenLayers} layers).";
+        if (missing.Count > 0) message += $" Missing keys ({missing.Count}): {List(missing)}.";
+        if (unexpected.Count > 0) message += $" Unexpected keys ({unexpected.Count}): {List(unexpected)}.";
+        if (c.TieWordEmbeddings && unexpected.Contains("lm_head.weight"))
+            message += " The config ties the head to model.embed_tokens.weight, so lm_head.weight is not expected.";
+        if (!c.TieWordEmbeddings && missing.Contains("lm_head.weight"))
+            message += " The config does not tie word embeddings (tie_word_embeddings false), so lm_head.weight is required.";
+        throw new InvalidDataException(message);
+    }
+
+    internal static ScalarType ResolveDtype(LlamaConfig config, string device, ScalarType? dtype)
+    {
+        if (dtype is ScalarType explicitType)
+        {
+            if (explicitType is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float64))
+                throw new ArgumentException($"dtype must be a floating type (Float32, BFloat16, Float16), got {explicitType}.", nameof(dtype));
+            return explicitType;
+        }
+        if (new Device(device).type == DeviceType.CPU) return ScalarType.Float32;
+        return config.TorchDtype switch
+        {
+            "bfloat16" => ScalarType.BFloat16,
+            "float16" => ScalarType.Float16,
+            _ => ScalarType.Float32,
+        };
+    }
+
+    private static string List(List<string> names) =>
+        string.Join(", ", names.Take(20).Select(n => $"'{n}'")) + (names.Count > 20 ? $", ... and {names.Count - 20} more" : "");
+}

@@ -1,0 +1,69 @@
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Modules;
+
+/// <summary>
+/// Keys and values of earlier positions, per layer, for incremental decoding. Keys are stored after RoPE and
+/// before the grouped-query repeat: (B, kv_heads, S, d). The cache owns its tensors; dispose it when done.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor?[] keys;
+    private readonly Tensor?[] values;
+
+    public KvCache(int layers)
+    {
+        if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), layers, "A cache needs at least one layer.");
+        keys = new Tensor?[layers];
+        values = new Tensor?[layers];
+    }
+
+    public int Layers => keys.Length;
+
+    /// <summary>Number of cached positions S (0 when empty).</summary>
+    public long Length => keys[0]?.shape[2] ?? 0;
+
+    /// <summary>
+    /// Appends the new keys/values (B, kv, T, d) of <paramref name="layer"/> and returns the full ones
+    /// (B, kv, S + T, d) in the caller's dispose scope; the cache keeps its own references.
+    /// </summary>
+    public (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
+    {
+        var k = keys[layer] is null ? newKeys.detach().clone() : cat([keys[layer]!, newKeys.detach()], dim: 2);   // (B, kv, S+T, d)
+        var v = values[layer] is null ? newValues.detach().clone() : cat([values[layer]!, newValues.detach()], dim: 2);
+        k.DetachFromDisposeScope();
+        v.DetachFromDisposeScope();
+        keys[layer]?.Dispose();
+        values[layer]?.Dispose();
+        keys[layer] = k;
+        values[layer] = v;
+        return (k.alias(), v.alias());
+    }
+
+    /// <summary>Keeps only the batch rows in <paramref name="rows"/> (e.g. after some sequences finished).</summary>
+    public void SelectRows(Tensor rows)
+    {
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (keys[i] is null) continue;
+            var k = keys[i]!.index_select(0, rows);
+            var v = values[i]!.index_select(0, rows);
+            k.DetachFromDisposeScope();
+            v.DetachFromDisposeScope();
+            keys[i]!.Dispose();
+            values[i]!.Dispose();
+            keys[i] = k;
+            values[i] = v;
+        }
+    }
+
+    public void Dispose()
+    {
+        for (int i = 0; i < keys.Length; i++)
+        {
+            keys[i]?.Dispose();
+            values[i]?.Dispose();
+            keys[i] = values[i] = null;
+        }
+    }
+}
