@@ -1,0 +1,65 @@
+using FineTune.MLNet.Tests.Tokenization.HuggingFace;
+using FineTune.MLNet.Tokenization.HuggingFace;
+using FineTune.MLNet.Training.Sft;
+using Xunit;
+
+namespace FineTune.MLNet.Tests.Sft;
+
+/// <summary>MaxLength: the prompt is cut from the left after BOS, then the response from its end.</summary>
+public class SftTruncationTests
+{
+    private const int I = SftExample.IgnoreIndex;
+    private static readonly HfTokenizer ChatMl = HfTokenizer.FromFolder(HfFixtures.ByteLevelChatMl);
+
+    // Untruncated ChatML "hi" / "the answer" (SftExampleBuilderTests): 21 prompt ids (BOS first) then the reply
+    // th e Ġanswer <|im_end|> Ċ = 261 73 282 4 203; 26 ids in all. The prompt ends ... a n t Ċ = 69 82 88 203.
+    private static SftExample Build(int maxLength) =>
+        new SftExampleBuilder(ChatMl, new SftDataOptions { MaxLength = maxLength }).FromPair("hi", "the answer");
+
+    [Fact]
+    public void ExampleThatFitsIsUntouched()
+    {
+        var example = Build(26);
+        Assert.Equal(26, example.Length);
+        Assert.False(example.Truncated);
+    }
+
+    [Fact]
+    public void PromptIsCutFromTheLeftKeepingBosAndTheWholeResponse()
+    {
+        var example = Build(10);
+        Assert.True(example.Truncated);
+        Assert.Equal([1, 69, 82, 88, 203, 261, 73, 282, 4, 203], example.InputIds);
+        Assert.Equal([I, I, I, I, I, 261, 73, 282, 4, 203], example.Labels);
+    }
+
+    [Fact]
+    public void ResponseExactlyFillingTheRoomLeavesOnlyBos()
+    {
+        var example = Build(6);
+        Assert.Equal([1, 261, 73, 282, 4, 203], example.InputIds);
+        Assert.Equal([I, 261, 73, 282, 4, 203], example.Labels);
+    }
+
+    [Fact]
+    public void ResponseLongerThanTheRoomIsCutAtItsEndEosIncluded()
+    {
+        var example = Build(4);
+        Assert.True(example.Truncated);
+        Assert.Equal([1, 261, 73, 282], example.InputIds);
+        Assert.Equal([I, 261, 73, 282], example.Labels);
+        Assert.DoesNotContain(ChatMl.EosId!.Value, example.InputIds);
+    }
+
+    [Fact]
+    public void DataSetCountsTruncatedExamples()
+    {
+        var builder = new SftExampleBuilder(ChatMl, new SftDataOptions { MaxLength = 24 });
+        // ("", "ok"): 19 prompt ids + o k <|im_end|> Ċ = 23 <= 24; ("hi", "the answer"): 26 > 24.
+        var dataset = builder.BuildFromPairs([("hi", "the answer"), ("", "ok"), ("hi", "the answer")]);
+
+        Assert.Equal(2, dataset.TruncatedCount);
+        Assert.Equal([24, 23, 24], dataset.Examples.Select(e => e.Length));
+        Assert.Equal(5 + 4 + 5, dataset.SupervisedTokenCount);
+    }
+}
