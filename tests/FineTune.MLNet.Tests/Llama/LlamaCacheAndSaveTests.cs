@@ -102,7 +102,7 @@ public class LlamaCacheAndSaveTests
         var dir = TempDir();
         LlamaCheckpointWriter.SaveMerged(m, dir, ScalarType.BFloat16);
         Assert.Equal("bfloat16", LlamaConfig.FromJsonFile(Path.Combine(dir, "config.json")).TorchDtype);
-        var header = Checkpoints.SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors"));
+        var header = FineTune.MLNet.Checkpoints.SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors"));
         Assert.All(header.Values, h => Assert.Equal("BF16", h.DType));
     }
 }
