@@ -1,3 +1,4 @@
+using FineTune.MLNet.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,26 +10,30 @@ namespace FineTune.MLNet.Peft;
 /// <c>lora.Linear</c>: <c>y = x Wᵀ + b + dropout(x) Aᵀ Bᵀ · scaling</c>, A Kaiming-uniform(a=√5), B zeros.
 /// Fields carry checkpoint names: the base loads from <c>…query.weight</c>, the adapter is
 /// <c>…query.lora_A.weight</c> / <c>…query.lora_B.weight</c>, PEFT's key names without the adapter name.
-/// Without adapter settings it is a plain (trainable) linear layer.
+/// Without adapter settings it is a plain (trainable) linear layer. With <c>quantizeBase</c> (QLoRA) the frozen base
+/// weight lives in <c>base_layer</c> as 4-bit NF4 (<see cref="Nf4Linear"/>, dequantized on the fly) instead of
+/// <c>weight</c>; the adapter stays in full precision.
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
-    private readonly Parameter weight;       // (out, in)
+    private readonly Parameter? weight;      // (out, in); null when the base is quantized
+    private readonly Nf4Linear? base_layer;  // QLoRA: NF4 base weight (out, in)
     private readonly Parameter? bias;        // (out)
     private readonly Linear? lora_A;         // (r, in)
     private readonly Linear? lora_B;         // (out, r)
     private readonly Dropout? lora_dropout;
     private readonly double scaling;
 
-    public LoraLinear(string name, long inFeatures, long outFeatures, bool hasBias, LoraSettings? lora)
+    public LoraLinear(string name, long inFeatures, long outFeatures, bool hasBias, LoraSettings? lora, bool quantizeBase = false)
         : base(name)
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         using (var init = nn.Linear(inFeatures, outFeatures, hasBias))
         {
-            weight = new Parameter(init.weight!.detach().clone());
-            bias = hasBias ? new Parameter(init.bias!.detach().clone()) : null;
+            if (quantizeBase) base_layer = new Nf4Linear(inFeatures, outFeatures, hasBias: false);   // filled by LoadBaseWeight
+            else weight = new Parameter(init.weight!.detach().clone());
+            bias = hasBias ? new Parameter(init.bias!.detach().clone(), requires_grad: !quantizeBase) : null;
         }
         if (lora is not null)
         {
@@ -42,7 +47,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             }
             lora_dropout = nn.Dropout(lora.Dropout);
             scaling = lora.Scaling;
-            weight.requires_grad = false;
+            if (weight is not null) weight.requires_grad = false;
             if (bias is not null) bias.requires_grad = false;
         }
         RegisterComponents();
@@ -66,13 +71,37 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// <summary>True while the adapter is folded into <c>weight</c>.</summary>
     public bool Merged { get; private set; }
 
-    public Parameter Weight => weight;
+    /// <summary>True when the frozen base weight is stored as NF4 (QLoRA).</summary>
+    public bool IsQuantized => base_layer is not null;
+
+    /// <summary>The float base weight (out, in); not available for a quantized base (see <see cref="BaseWeight"/>).</summary>
+    public Parameter Weight => weight ?? throw new InvalidOperationException($"Layer '{GetName()}' stores its base weight as NF4; use BaseWeight() for a dequantized copy.");
     public Parameter? Bias => bias;
+
+    /// <summary>Bytes the base weight occupies (NF4 storage for QLoRA, else the float tensor).</summary>
+    public long BaseWeightBytes => base_layer?.WeightStorageBytes ?? weight!.numel() * weight.element_size();
+
+    /// <summary>The base weight (out, in) as a float tensor: dequantized for QLoRA, a detached alias otherwise.</summary>
+    public Tensor BaseWeight() => base_layer is not null ? base_layer.DequantizedWeight() : weight!.detach().alias();
+
+    /// <summary>Sets the frozen base weight from a float checkpoint tensor (out, in); quantizes it for QLoRA.</summary>
+    public void LoadBaseWeight(Tensor value)
+    {
+        if (value.shape.Length != 2 || value.shape[0] != OutFeatures || value.shape[1] != InFeatures)
+            throw new InvalidDataException($"Layer '{GetName()}' expects a weight of shape [{OutFeatures}, {InFeatures}], got [{string.Join(", ", value.shape)}].");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        if (base_layer is null) { weight!.copy_(value); return; }
+        using var quantized = Nf4Linear.FromLinearWeight(value.to(ScalarType.Float32));
+        Checkpoints.StateDictLoader.LoadInto(base_layer, quantized.state_dict(), strict: true);
+    }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = nn.functional.linear(x, weight, bias);                       // (..., out)
+        var y = base_layer is not null
+            ? base_layer.forward(x).add_(bias is null ? zeros(1, dtype: x.dtype, device: x.device) : bias)   // (..., out)
+            : nn.functional.linear(x, weight!, bias);                                                         // (..., out)
         if (lora_A is not null && !Merged && !AdapterDisabled)
         {
             var update = lora_B!.forward(lora_A.forward(lora_dropout!.forward(x)));   // (..., out)
@@ -99,6 +128,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public void Merge()
     {
         if (lora_A is null || Merged) return;
+        if (weight is null)
+            throw new InvalidOperationException($"Layer '{GetName()}' has an NF4 base: a QLoRA adapter is merged by dequantizing first, e.g. LlamaCheckpointWriter.SaveMerged, not in place.");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var merged = weight.add(DeltaWeight().to(weight.dtype));
@@ -114,7 +145,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (!Merged) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        weight.sub_(DeltaWeight().to(weight.dtype));
+        weight!.sub_(DeltaWeight().to(weight.dtype));
         Merged = false;
     }
 }

@@ -24,6 +24,12 @@ public sealed record LoraSettings
     /// </summary>
     public IReadOnlyList<string> TargetModules { get; init; } = ["query", "value"];
 
+    /// <summary>
+    /// QLoRA: store the frozen base weights of every block linear layer as 4-bit NF4 (bitsandbytes semantics, block 64,
+    /// double-quantized scales) and dequantize them on the fly; adapters stay in full precision.
+    /// </summary>
+    public bool QuantizeBase { get; init; }
+
     /// <summary>The scale applied to the adapter's output.</summary>
     public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 

@@ -37,8 +37,14 @@ internal static class LlamaCheckpointLoader
     /// <summary>Copies the base weights; throws listing missing and unexpected keys by name.</summary>
     internal static void LoadStrict(LlamaForCausalLM model, IReadOnlyDictionary<string, Tensor> state, string source)
     {
-        var report = StateDictLoader.LoadInto(model, state, strict: false);
-        var missing = report.Missing.Where(k => !k.Contains(".lora_A.") && !k.Contains(".lora_B.")).ToList();
+        var remaining = new Dictionary<string, Tensor>(state);
+        foreach (var (name, module) in model.named_modules())
+        {
+            if (module is not LoraLinear { IsQuantized: true } layer || !remaining.Remove(name + ".weight", out var w)) continue;
+            layer.LoadBaseWeight(w);                       // QLoRA: quantize to NF4 as the weight is loaded
+        }
+        var report = StateDictLoader.LoadInto(model, remaining, strict: false);
+        var missing = report.Missing.Where(k => !k.Contains(".lora_A.") && !k.Contains(".lora_B.") && !k.Contains(".base_layer.")).ToList();
         var unexpected = report.Unexpected.Where(k => !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
         if (missing.Count == 0 && unexpected.Count == 0) return;
         var c = model.Config;

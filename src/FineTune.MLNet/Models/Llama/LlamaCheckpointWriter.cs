@@ -38,6 +38,13 @@ public static class LlamaCheckpointWriter
             }
             tensors[name] = value.to(stored).cpu().contiguous();
         }
+        foreach (var (name, module) in model.named_modules())
+        {
+            if (module is not Peft.LoraLinear { IsQuantized: true } q) continue;
+            var value = q.BaseWeight();                                                   // QLoRA: dequantize first
+            if (q.HasAdapter && !q.AdapterDisabled) value = value.add(q.DeltaWeight().to(value.dtype));
+            tensors[name + ".weight"] = value.to(stored).cpu().contiguous();
+        }
         var config = model.Config with { TorchDtype = DtypeName(stored) };
         Directory.CreateDirectory(dir);
         HfCheckpoint.SaveFolder(dir, tensors, maxShardBytes);

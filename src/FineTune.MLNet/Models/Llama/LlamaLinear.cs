@@ -6,5 +6,5 @@ namespace FineTune.MLNet.Models.Llama;
 internal static class LlamaLinear
 {
     public static LoraLinear Create(string name, long inFeatures, long outFeatures, bool hasBias, LoraSettings? lora) =>
-        new(name, inFeatures, outFeatures, hasBias, lora is not null && lora.Targets(name) ? lora : null);
+        new(name, inFeatures, outFeatures, hasBias, lora is not null && lora.Targets(name) ? lora : null, quantizeBase: lora?.QuantizeBase == true);
 }
