@@ -79,6 +79,15 @@ public sealed class FineTunedTextClassifier : IDisposable
         AtomicFile.Write(Path.Combine(directory, MetaFile), s => JsonSerializer.Serialize(s, new Meta(MaxLength, 1), Indented));
     }
 
+    /// <summary>
+    /// Writes the classifier as an ONNX model (opset 17, LoRA merged) to <paramref name="path"/> atomically: inputs
+    /// <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c> (batch, sequence) int64, outputs <c>logits</c> and
+    /// <c>probabilities</c> (batch, num_labels) in the order of <see cref="Labels"/>. Tokenize with <see cref="Tokenizer"/>
+    /// (at most <see cref="MaxLength"/> tokens). See <see cref="Onnx.Export.BertOnnxExporter"/>.
+    /// </summary>
+    public void ExportOnnx(string path, Onnx.Export.BertOnnxExportOptions? options = null) =>
+        Onnx.Export.BertOnnxExporter.Export(Model, path, options);
+
     /// <summary>Loads a folder written by <see cref="Save"/> (or any HF BERT/DistilBERT sequence-classification folder).</summary>
     public static FineTunedTextClassifier Load(string directory, string device = "cpu")
     {

@@ -62,6 +62,9 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
         Checkpoints.AtomicFile.Write(Path.Combine(directory, ColumnNames.FileName), s => System.Text.Json.JsonSerializer.Serialize(s, Columns));
     }
 
+    /// <summary>Writes the fine-tuned model as an ONNX file (see <see cref="FineTunedTextClassifier.ExportOnnx"/>).</summary>
+    public void ExportOnnx(string path, Onnx.Export.BertOnnxExportOptions? options = null) => Classifier.ExportOnnx(path, options);
+
     /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
     public static TextClassificationTransformer Load(string directory, string device = "cpu")
     {
