@@ -66,7 +66,8 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         var classifier = new FineTunedTextClassifier(model, pretrained.Vocab, pretrained.TokenizerOptions, labels, o.MaxLength, device);
         channel.Log($"Fine-tuning {pretrained.Source} on {train.Count} rows ({labels.Count} classes), {(o.Lora is null ? "full fine-tuning" : $"LoRA r={o.Lora.Rank}")}, " +
                      $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters.");
-        var report = new ClassifierTrainer(o, o.MaxLength, channel).Train(model, classifier.Tokenizer, train, valid);
+        var task = new ClassificationTask(model, classifier.Tokenizer, train, valid, o.MaxLength, o.BatchSize * 4, device);
+        var report = new TrainingLoop(o, channel).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new TextClassificationTransformer(classifier,
             new TextClassificationTransformer.ColumnNames(o.TextColumnName, o.SecondTextColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.InferenceBatchSize,

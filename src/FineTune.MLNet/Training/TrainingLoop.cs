@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using FineTune.MLNet.Evaluation;
-using FineTune.MLNet.Models.Bert;
-using FineTune.MLNet.Tokenization;
 using Microsoft.ML.Runtime;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Training;
@@ -12,23 +10,23 @@ namespace FineTune.MLNet.Training;
 public sealed record TrainingReport(TrainerState State, double TrainSeconds, double TokensPerSecond, bool Completed);
 
 /// <summary>
-/// Fine-tunes a <see cref="BertForSequenceClassification"/>: AdamW, warmup + decay, gradient accumulation and clipping,
-/// validation each epoch with early stopping and best-weight restore, atomic checkpoints and exact resume.
+/// The fine-tuning loop shared by every task: AdamW (no decay on biases and norms), warmup + decay, gradient
+/// accumulation and clipping, validation each epoch with early stopping and best-weight restore, atomic checkpoints and
+/// exact resume (model, optimizer, RNG and data position). The task supplies the batches' loss.
 /// </summary>
-internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, IChannel? log)
+internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
 {
-    public TrainingReport Train(BertForSequenceClassification model, WordPieceTokenizer tokenizer,
-        IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText>? valid)
+    public TrainingReport Run(nn.Module model, ITrainingTask task)
     {
-        var device = TorchDevices.Parse(options.Device);
-        var lengths = train.Select(e => Math.Min(maxLength, e.Pair is null ? tokenizer.CountTokens(e.Text) : tokenizer.CountTokens(e.Text, e.Pair))).ToArray();
-        var batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        var lengths = task.Lengths;
+        if (lengths.Count == 0) throw new InvalidDataException("There are no training examples.");
+        var batchesPerEpoch = (lengths.Count + options.BatchSize - 1) / options.BatchSize;
         var stepsPerEpoch = (batchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
         var totalSteps = (long)stepsPerEpoch * options.Epochs;
         var warmup = (long)Math.Ceiling(totalSteps * options.WarmupRatio);
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         using var optimizer = new AdamW(trainable.Select(p => (p.name, p.parameter)), options.WeightDecay,
-            name => !(name.EndsWith(".bias") || name.Contains("LayerNorm.") || name.Contains("layer_norm")));
+            name => !(name.EndsWith(".bias") || name.Contains("LayerNorm.") || name.Contains("layer_norm") || name.Contains("norm.weight")));
 
         var state = new TrainerState { Seed = options.Seed, TotalSteps = totalSteps };
         Dictionary<string, Tensor>? best = null;
@@ -48,7 +46,7 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
             }
         }
 
-        model.to(device).train();
+        model.train();
         var clock = Stopwatch.StartNew();
         long tokensAtStart = state.TokensSeen, stepsThisCall = 0;
         var completed = true;
@@ -61,15 +59,13 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
                 options.CancellationToken.ThrowIfCancellationRequested();
                 using (var scope = NewDisposeScope())
                 {
-                    using var batch = ClassifierBatch.Create(tokenizer, train, batches[b], maxLength, device, withLabels: true);
-                    var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);     // (B, C)
-                    var loss = nn.functional.cross_entropy(logits, batch.Labels!);                           // ()
+                    var (loss, tokens) = task.ComputeLoss(batches[b]);                 // ()
                     loss.div(options.GradientAccumulationSteps).backward();
                     var lossValue = loss.item<float>();
                     if (!float.IsFinite(lossValue))
                         throw new InvalidOperationException($"Training loss became {lossValue} at epoch {state.Epoch}, batch {b} (step {state.GlobalStep}): lower LearningRate ({options.LearningRate}) or check the data.");
                     lossSum += lossValue; lossCount++;
-                    state.TokensSeen += batch.Tokens;
+                    state.TokensSeen += tokens;
                 }
                 micro++;
                 var lastOfEpoch = b == batches.Count - 1;
@@ -85,10 +81,7 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
                 options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, lossSum / lossCount, lr, tps));
 
                 var stopNow = options.StopAfterSteps is { } stop && stepsThisCall >= stop && state.GlobalStep < totalSteps;
-                if (lastOfEpoch)
-                {
-                    EndEpoch(model, tokenizer, valid, device, state, lossSum / Math.Max(1, lossCount), ref best, trainable);
-                }
+                if (lastOfEpoch) EndEpoch(model, task, state, lossSum / Math.Max(1, lossCount), ref best, trainable);
                 if (options.CheckpointDirectory is { } d && (lastOfEpoch || stopNow || state.GlobalStep % options.CheckpointEverySteps == 0))
                 {
                     SaveCheckpoint(d, state, trainable, optimizer, best);
@@ -104,44 +97,41 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
         return new TrainingReport(state, seconds, (state.TokensSeen - tokensAtStart) / Math.Max(1e-9, seconds), completed);
     }
 
-    private void EndEpoch(BertForSequenceClassification model, WordPieceTokenizer tokenizer, IReadOnlyList<LabeledText>? valid,
-        Device device, TrainerState state, double trainLoss, ref Dictionary<string, Tensor>? best, List<(string name, TorchSharp.Modules.Parameter parameter)> trainable)
+    private void EndEpoch(nn.Module model, ITrainingTask task, TrainerState state, double trainLoss,
+        ref Dictionary<string, Tensor>? best, List<(string name, Parameter parameter)> trainable)
     {
-        double? vLoss = null, vAcc = null, vF1 = null;
-        if (valid is { Count: > 0 })
+        var rngState = random.get_rng_state();   // validation must not disturb the training RNG stream
+        var wasTraining = model.training;
+        model.eval();
+        ValidationResult? v;
+        using (no_grad()) v = task.Validate();
+        model.train(wasTraining);
+        random.set_rng_state(rngState);
+        rngState.Dispose();
+        if (v is not null && options.EarlyStoppingPatience is { } patience)
         {
-            var rngState = random.get_rng_state();   // validation must not disturb the training RNG stream
-            var probs = ClassifierInference.Probabilities(model, tokenizer, valid, options.BatchSize * 4, maxLength, device);
-            random.set_rng_state(rngState);
-            rngState.Dispose();
-            vLoss = ClassifierInference.Loss(probs, valid);
-            var m = ClassificationMetrics.Compute(valid.Select(v => v.Label).ToArray(), probs.Select(ClassifierInference.ArgMax).ToArray(), probs[0].Length);
-            vAcc = m.Accuracy; vF1 = m.MacroF1;
-            if (options.EarlyStoppingPatience is { } patience)
+            if (state.BestValidationLoss is null || v.Loss < state.BestValidationLoss)
             {
-                if (state.BestValidationLoss is null || vLoss < state.BestValidationLoss)
-                {
-                    state.BestValidationLoss = vLoss;
-                    state.EpochsWithoutImprovement = 0;
-                    best?.Values.ToList().ForEach(t => t.Dispose());
-                    best = trainable.ToDictionary(p => p.name, p => p.parameter.detach().cpu().clone().DetachFromDisposeScope());
-                }
-                else if (++state.EpochsWithoutImprovement >= patience)
-                {
-                    state.StoppedEarly = true;
-                    log?.Log($"Early stopping after epoch {state.Epoch + 1}: validation loss did not improve for {patience} epoch(s).");
-                }
+                state.BestValidationLoss = v.Loss;
+                state.EpochsWithoutImprovement = 0;
+                best?.Values.ToList().ForEach(t => t.Dispose());
+                best = trainable.ToDictionary(p => p.name, p => p.parameter.detach().cpu().clone().DetachFromDisposeScope());
+            }
+            else if (++state.EpochsWithoutImprovement >= patience)
+            {
+                state.StoppedEarly = true;
+                log?.Log($"Early stopping after epoch {state.Epoch + 1}: validation loss did not improve for {patience} epoch(s).");
             }
         }
-        state.History.Add(new EpochRecord(state.Epoch, trainLoss, vLoss, vAcc, vF1));
+        state.History.Add(new EpochRecord(state.Epoch, trainLoss, v?.Loss, v?.Accuracy, v?.MacroF1));
         log?.Log($"epoch {state.Epoch + 1}/{options.Epochs}: train loss {trainLoss:F4}" +
-                  (vLoss is null ? "" : $", validation loss {vLoss:F4}, accuracy {vAcc:P1}, macro-F1 {vF1:F3}"));
-        if (vLoss is not null) options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, vLoss, vAcc, vF1));
+                 (v is null ? "" : $", validation loss {v.Loss:F4}" + (v.Accuracy is { } a ? $", accuracy {a:P1}, macro-F1 {v.MacroF1:F3}" : "")));
+        if (v is not null) options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, v.Loss, v.Accuracy, v.MacroF1));
         state.Epoch++;
         state.NextBatch = 0;
     }
 
-    private void SaveCheckpoint(string dir, TrainerState state, List<(string name, TorchSharp.Modules.Parameter parameter)> trainable, AdamW optimizer, Dictionary<string, Tensor>? best)
+    private void SaveCheckpoint(string dir, TrainerState state, List<(string name, Parameter parameter)> trainable, AdamW optimizer, Dictionary<string, Tensor>? best)
     {
         using var scope = NewDisposeScope();
         var weights = trainable.ToDictionary(p => p.name, p => p.parameter.detach().cpu());
@@ -149,7 +139,7 @@ internal sealed class ClassifierTrainer(TrainerOptions options, int maxLength, I
         log?.Log($"Checkpoint written: {path}");
     }
 
-    private static void CopyInto(List<(string name, TorchSharp.Modules.Parameter parameter)> trainable, IReadOnlyDictionary<string, Tensor> source, string origin)
+    private static void CopyInto(List<(string name, Parameter parameter)> trainable, IReadOnlyDictionary<string, Tensor> source, string origin)
     {
         using var _ = no_grad();
         foreach (var (name, p) in trainable)
