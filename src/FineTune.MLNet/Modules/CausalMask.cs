@@ -16,6 +16,14 @@ public static class CausalMask
     {
         using var scope = NewDisposeScope();
         long keyLength = pastLength + queryLength;
+        if (attentionMask is not null && attentionMask.shape.Length == 4)
+        {
+            // A full (B, 1, T, S) Boolean "may attend" mask, e.g. packed examples' block-diagonal causal attention.
+            if (attentionMask.shape[2] != queryLength || attentionMask.shape[3] != keyLength)
+                throw new ArgumentException($"A 4-D attention mask must be (B, 1, {queryLength}, {keyLength}), got [{string.Join(", ", attentionMask.shape)}].", nameof(attentionMask));
+            var block = zeros(attentionMask.shape, dtype: dtype, device: device).masked_fill(attentionMask.to(device).logical_not(), MinValue(dtype));
+            return block.MoveToOuterDisposeScope();
+        }
         if (attentionMask is not null && (attentionMask.shape.Length != 2 || attentionMask.shape[0] != batch || attentionMask.shape[1] != keyLength))
         {
             throw new ArgumentException(

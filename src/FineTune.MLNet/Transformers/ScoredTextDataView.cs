@@ -5,9 +5,8 @@ using Microsoft.ML.Data;
 namespace FineTune.MLNet.Transformers;
 
 /// <summary>
-/// The input rows plus <c>Score</c> (class probabilities) and <c>PredictedLabel</c> (key), computed lazily in batches:
-/// a look-ahead cursor reads the text of the next batch and scores it in one forward pass while the main cursor serves
-/// the input's own columns row by row.
+/// The input rows plus <c>Score</c> (class probabilities) and <c>PredictedLabel</c> (key), computed lazily in batches
+/// through <see cref="LookaheadBatchCursor{TResult}"/>.
 /// </summary>
 internal sealed class ScoredTextDataView : IDataView
 {
@@ -16,7 +15,6 @@ internal sealed class ScoredTextDataView : IDataView
     private readonly string textColumn;
     private readonly string? pairColumn;
     private readonly int batchSize;
-    private readonly int inputColumnCount;
     private readonly bool binary;
 
     public ScoredTextDataView(IDataView input, FineTunedTextClassifier classifier, string textColumn, string? pairColumn,
@@ -28,7 +26,6 @@ internal sealed class ScoredTextDataView : IDataView
         this.textColumn = textColumn;
         this.pairColumn = pairColumn;
         this.batchSize = batchSize;
-        inputColumnCount = input.Schema.Count;
         Schema = binary
             ? BinaryOutputSchema(input.Schema, scoreColumn, probabilityColumn!, predictedLabelColumn)
             : OutputSchema(input.Schema, classifier.Labels, scoreColumn, predictedLabelColumn);
@@ -41,18 +38,10 @@ internal sealed class ScoredTextDataView : IDataView
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
-        var needed = columnsNeeded.Select(c => c.Index).ToHashSet();
-        var inputNeeded = needed.Where(i => i < inputColumnCount).Select(i => input.Schema[i]).ToList();
-        var scoring = needed.Any(i => i >= inputColumnCount);
-        var main = input.GetRowCursor(inputNeeded);
-        DataViewRowCursor? lookahead = null;
-        if (scoring)
-        {
-            var textCols = new List<DataViewSchema.Column> { input.Schema[textColumn] };
-            if (pairColumn is not null) textCols.Add(input.Schema[pairColumn]);
-            lookahead = input.GetRowCursor(textCols);
-        }
-        return new Cursor(this, main, lookahead, needed);
+        string[] texts = pairColumn is null ? [textColumn] : [textColumn, pairColumn];
+        return new LookaheadBatchCursor<float[]>(Schema, input, columnsNeeded, texts, batchSize,
+            rows => classifier.PredictProbabilities(rows.Select(r => r[0]).ToArray(), pairColumn is null ? null : rows.Select(r => r[1]).ToArray(), batchSize),
+            OutputGetter);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
@@ -93,92 +82,27 @@ internal sealed class ScoredTextDataView : IDataView
         return builder.ToSchema();
     }
 
-    private sealed class Cursor(ScoredTextDataView parent, DataViewRowCursor main, DataViewRowCursor? lookahead, HashSet<int> active) : DataViewRowCursor
+    private Delegate OutputGetter(LookaheadBatchCursor<float[]> cursor, int k)
     {
-        private readonly List<float[]> buffer = [];
-        private long bufferStart;
-        private long position = -1;
-
-        public override DataViewSchema Schema => parent.Schema;
-        public override long Position => position;
-        public override long Batch => 0;
-
-        public override bool MoveNext()
+        if (binary)
         {
-            if (!main.MoveNext()) return false;
-            position++;
-            if (lookahead is not null && position >= bufferStart + buffer.Count) FillBuffer();
-            return true;
-        }
-
-        private void FillBuffer()
-        {
-            bufferStart = position;
-            buffer.Clear();
-            var schema = parent.input.Schema;
-            var text = lookahead!.GetGetter<ReadOnlyMemory<char>>(schema[parent.textColumn]);
-            var pair = parent.pairColumn is null ? null : lookahead.GetGetter<ReadOnlyMemory<char>>(schema[parent.pairColumn]);
-            var texts = new List<string>();
-            var pairs = pair is null ? null : new List<string>();
-            ReadOnlyMemory<char> t = default, p = default;
-            while (texts.Count < parent.batchSize && lookahead.MoveNext())
+            return k switch
             {
-                text(ref t);
-                var s = t.ToString();
-                if (string.IsNullOrWhiteSpace(s))
-                    throw new InvalidDataException($"Row {bufferStart + texts.Count} has an empty or whitespace-only text in column '{parent.textColumn}'.");
-                texts.Add(s);
-                if (pair is not null)
-                {
-                    pair(ref p);
-                    var ps = p.ToString();
-                    if (string.IsNullOrWhiteSpace(ps))
-                        throw new InvalidDataException($"Row {bufferStart + texts.Count - 1} has an empty or whitespace-only text in column '{parent.pairColumn}'.");
-                    pairs!.Add(ps);
-                }
-            }
-            buffer.AddRange(parent.classifier.PredictProbabilities(texts, pairs, parent.batchSize));
+                0 => (ValueGetter<float>)((ref float v) => v = MathF.Log(MathF.Max(cursor.Current[1], 1e-30f)) - MathF.Log(MathF.Max(cursor.Current[0], 1e-30f))),
+                1 => (ValueGetter<float>)((ref float v) => v = cursor.Current[1]),
+                _ => (ValueGetter<bool>)((ref bool v) => v = cursor.Current[1] > 0.5f),
+            };
         }
-
-        private float[] Current => buffer[(int)(position - bufferStart)];
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => main.GetIdGetter();
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        var classes = classifier.Labels.Count;
+        if (k == 0)
         {
-            if (column.Index < parent.inputColumnCount) return main.GetGetter<TValue>(parent.input.Schema[column.Index]);
-            if (!active.Contains(column.Index)) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            var classes = parent.classifier.Labels.Count;
-            if (parent.binary)
+            return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
             {
-                Delegate getter = (column.Index - parent.inputColumnCount) switch
-                {
-                    0 => (ValueGetter<float>)((ref float v) => v = MathF.Log(MathF.Max(Current[1], 1e-30f)) - MathF.Log(MathF.Max(Current[0], 1e-30f))),
-                    1 => (ValueGetter<float>)((ref float v) => v = Current[1]),
-                    _ => (ValueGetter<bool>)((ref bool v) => v = Current[1] > 0.5f),
-                };
-                return (ValueGetter<TValue>)getter;
-            }
-            if (column.Index == parent.inputColumnCount)
-            {
-                ValueGetter<VBuffer<float>> score = (ref VBuffer<float> v) =>
-                {
-                    var editor = VBufferEditor.Create(ref v, classes);
-                    Current.AsSpan().CopyTo(editor.Values);
-                    v = editor.Commit();
-                };
-                return (ValueGetter<TValue>)(Delegate)score;
-            }
-            ValueGetter<uint> predicted = (ref uint v) => v = (uint)Training.ClassifierInference.ArgMax(Current) + 1;
-            return (ValueGetter<TValue>)(Delegate)predicted;
+                var editor = VBufferEditor.Create(ref v, classes);
+                cursor.Current.AsSpan().CopyTo(editor.Values);
+                v = editor.Commit();
+            });
         }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) { main.Dispose(); lookahead?.Dispose(); }
-            base.Dispose(disposing);
-        }
+        return (ValueGetter<uint>)((ref uint v) => v = (uint)Training.ClassifierInference.ArgMax(cursor.Current) + 1);
     }
 }

@@ -69,6 +69,17 @@ public sealed class SftExampleBuilder
     /// <summary>The options in use.</summary>
     public SftDataOptions Options => _options;
 
+    /// <summary>
+    /// The token ids a model is given to answer <paramref name="prompt"/>: exactly the prompt part of a training example
+    /// (system prompt, chat template with the generation prompt, BOS), so generation sees what training taught.
+    /// </summary>
+    public int[] PromptIds(string prompt)
+    {
+        var example = FromPair(prompt, "", "prompt");
+        var firstSupervised = Array.FindIndex(example.Labels, 1, l => l != SftExample.IgnoreIndex);
+        return example.InputIds[..(firstSupervised < 0 ? example.InputIds.Length : firstSupervised)];
+    }
+
     /// <summary>One example from a prompt and the response to learn.</summary>
     public SftExample FromPair(string prompt, string response) => FromPair(prompt, response, "example");
 

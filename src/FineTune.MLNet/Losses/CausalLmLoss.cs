@@ -1,0 +1,35 @@
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Losses;
+
+/// <summary>
+/// Next-token cross-entropy of a causal LM with HF's label convention: labels are aligned with the inputs and shifted
+/// here (position t predicts label t+1); <c>-100</c> marks positions without loss (prompt, padding).
+/// </summary>
+public static class CausalLmLoss
+{
+    public const long IgnoreIndex = -100;
+
+    /// <summary>Summed negative log-likelihood and the number of supervised tokens.</summary>
+    /// <param name="logits">(B, T, V).</param>
+    /// <param name="labels">(B, T) int64.</param>
+    /// <returns>A scalar sum (in the caller's scope) and the count of labels ≠ -100 after the shift.</returns>
+    public static (Tensor Sum, Tensor Count) SumNll(Tensor logits, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        long v = logits.shape[2];
+        var predicted = logits[.., ..^1, ..].reshape(-1, v);                 // (B·(T−1), V)
+        var target = labels[.., 1..].reshape(-1);                            // (B·(T−1))
+        var sum = nn.functional.cross_entropy(predicted.to(ScalarType.Float32), target, ignore_index: IgnoreIndex, reduction: nn.Reduction.Sum);
+        var count = target.ne(IgnoreIndex).sum();
+        return (sum.MoveToOuterDisposeScope(), count.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Mean NLL over supervised tokens (0 with a gradient path when a batch has none).</summary>
+    public static Tensor MeanNll(Tensor logits, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        var (sum, count) = SumNll(logits, labels);
+        return sum.div(count.clamp_min(1).to(sum.dtype)).MoveToOuterDisposeScope();
+    }
+}
