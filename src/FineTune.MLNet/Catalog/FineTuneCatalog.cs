@@ -54,6 +54,41 @@ public static class FineTuneCatalog
         new(EnvironmentOf(catalog), options, validationSet);
 
     /// <summary>
+    /// LoRA (or QLoRA) supervised fine-tuning of a decoder LLM checkpoint on prompt/response columns; the fitted
+    /// transformer writes <paramref name="outputColumnName"/> with generated answers to the prompt column.
+    /// </summary>
+    /// <param name="model">Hugging Face checkpoint folder (llama, mistral, qwen2).</param>
+    /// <param name="qlora">Store the frozen base as 4-bit NF4 (QLoRA).</param>
+    public static LoraFineTuneEstimator LoraFineTune(
+        this TransformsCatalog catalog,
+        string model,
+        string promptColumnName = "Prompt",
+        string responseColumnName = "Response",
+        string outputColumnName = "Generated",
+        int loraRank = 8,
+        double loraAlpha = 16,
+        bool qlora = false,
+        int epochs = 3,
+        double learningRate = 2e-4,
+        int maxLength = 512,
+        int seed = 42,
+        IDataView? validationSet = null)
+    {
+        var defaults = new LoraFineTuneOptions();
+        var options = defaults with
+        {
+            Model = model, PromptColumnName = promptColumnName, ResponseColumnName = responseColumnName, OutputColumnName = outputColumnName,
+            Lora = defaults.Lora with { Rank = loraRank, Alpha = loraAlpha, QuantizeBase = qlora },
+            Epochs = epochs, LearningRate = learningRate, Data = defaults.Data with { MaxLength = maxLength }, Seed = seed,
+        };
+        return catalog.LoraFineTune(options, validationSet);
+    }
+
+    /// <summary>LoRA / QLoRA supervised fine-tuning with full <see cref="LoraFineTuneOptions"/>.</summary>
+    public static LoraFineTuneEstimator LoraFineTune(this TransformsCatalog catalog, LoraFineTuneOptions options, IDataView? validationSet = null) =>
+        new(EnvironmentOf(catalog), options, validationSet);
+
+    /// <summary>
     /// The catalog's ML.NET environment, so training logs reach <c>mlContext.Log</c>. ML.NET exposes it only through an
     /// internal interface (<c>IInternalCatalog.Environment</c>), so it is found by reflection; a fresh context is the fallback.
     /// </summary>
