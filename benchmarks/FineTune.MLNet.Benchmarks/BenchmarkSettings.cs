@@ -8,7 +8,7 @@ internal sealed record BenchmarkSettings
     public int TimedSteps => Quick ? 2 : 6;
     public int MatmulRepeats => Quick ? 3 : 10;
     /// <summary>Batches of review data taken by the dynamic-padding scenarios.</summary>
-    public int ReviewBatches => Quick ? 3 : 12;
+    public int ReviewBatches => Quick ? 2 : 8;
     public int BatchSize => 16;
     public int SequenceLength => 128;
 

@@ -19,6 +19,7 @@ internal static class Scenarios
 
     public static ScenarioResult Run(string name, BenchmarkSettings settings)
     {
+        var localPeak = MatmulPeak.QuickGflops();
         var result = name switch
         {
             "matmul" => MatmulPeak.Run(settings),
@@ -27,8 +28,10 @@ internal static class Scenarios
             "inference" => InferenceThroughput.Run(settings),
             "reviews-dynamic" => DynamicPadding.Run(settings, PaddingMode.Longest),
             "reviews-pad128" => DynamicPadding.Run(settings, PaddingMode.MaxLength),
+            "profile" => StepProfile.Run(settings),
             _ => throw new ArgumentException($"Unknown scenario '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
         };
+        result.Values["local_peak_gflops"] = localPeak;
         result.Values["threads"] = get_num_threads();
         result.Values["peak_rss_mib"] = ProcessMemory.PeakResidentMiB();
         return result;
