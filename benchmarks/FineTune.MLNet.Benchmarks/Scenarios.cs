@@ -1,0 +1,39 @@
+using FineTune.MLNet.Tokenization;
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Benchmarks;
+
+/// <summary>The benchmark's scenarios by name; each runs alone in its own process so its peak memory is its own.</summary>
+internal static class Scenarios
+{
+    public static readonly IReadOnlyList<string> Names = ["matmul", "train-full", "train-lora", "inference", "reviews-dynamic", "reviews-pad128"];
+
+    /// <summary>Key of the number that ranks repeated runs of a scenario (higher is better).</summary>
+    public static string ScoreKey(string name) => name switch
+    {
+        "matmul" => "peak_gflops",
+        "inference" => "rows_per_s",
+        "reviews-dynamic" or "reviews-pad128" => "effective_tokens_per_s",
+        _ => "tokens_per_s",
+    };
+
+    public static ScenarioResult Run(string name, BenchmarkSettings settings)
+    {
+        var localPeak = MatmulPeak.QuickGflops();
+        var result = name switch
+        {
+            "matmul" => MatmulPeak.Run(settings),
+            "train-full" => TrainingThroughput.Run(settings, lora: false),
+            "train-lora" => TrainingThroughput.Run(settings, lora: true),
+            "inference" => InferenceThroughput.Run(settings),
+            "reviews-dynamic" => DynamicPadding.Run(settings, PaddingMode.Longest),
+            "reviews-pad128" => DynamicPadding.Run(settings, PaddingMode.MaxLength),
+            "profile" => StepProfile.Run(settings),
+            _ => throw new ArgumentException($"Unknown scenario '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
+        };
+        result.Values["local_peak_gflops"] = localPeak;
+        result.Values["threads"] = get_num_threads();
+        result.Values["peak_rss_mib"] = ProcessMemory.PeakResidentMiB();
+        return result;
+    }
+}
