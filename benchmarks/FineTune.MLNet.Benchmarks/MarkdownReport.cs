@@ -61,6 +61,25 @@ internal static class MarkdownReport
             md.AppendLine($"Dynamic padding: {F(dyn["effective_tokens_per_s"] / pad["effective_tokens_per_s"], 1)}× the effective tokens/s of padding to 128.");
             md.AppendLine();
         }
+        var sft = new[] { "sft-lora", "sft-qlora" }.Where(results.ContainsKey).ToList();
+        if (sft.Count > 0)
+        {
+            var first = results[sft[0]];
+            md.AppendLine($"### SFT on a small llama (4 layers, hidden 256, GQA 8/4, intermediate 688, vocab 8192), batch {F(first["batch"], 0)} × {F(first["sequence"], 0)}, adapters r 16 on all linear layers");
+            md.AppendLine();
+            md.AppendLine("| Scenario | Step (s) | Tokens/s | Achieved GFLOP/s (6N) | MFU (6N) | MFU (needed ≈4N) | Base linear bytes/param | Trainable params | Peak RSS (MiB) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var name in sft)
+            {
+                var r = results[name];
+                var achieved = r["model_gflop_per_step"] / r["step_s"];
+                var needed = r["needed_gflop_per_step"] / r["step_s"];
+                md.AppendLine($"| {(name == "sft-lora" ? "LoRA" : "QLoRA (NF4 base)")} | {F(r["step_s"], 3)} | {F(r["tokens_per_s"], 0)} | {F(achieved, 1)} | {P(achieved / peak)} | {P(needed / peak)} | {F(r["base_bytes_per_param"], 3)} | {F(r["trainable_params"], 0)} | {F(r["peak_rss_mib"], 0)} |");
+            }
+            md.AppendLine();
+            md.AppendLine("N counts the block linears and lm_head; QLoRA dequantizes each NF4 weight on the fly in forward and backward.");
+            md.AppendLine();
+        }
         md.AppendLine("Model FLOPs (PaLM MFU convention): per token 6·N + 12·L·H·T for training, 2·N + 4·L·H·T for inference, " +
                       "N = L·(4H² + 2·H·I) non-embedding matmul weights (10.6 M for MiniLM-L6), T = padded sequence length. " +
                       "MFU = model FLOPs per second / measured matmul peak.");

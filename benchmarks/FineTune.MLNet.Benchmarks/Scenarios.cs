@@ -6,7 +6,7 @@ namespace FineTune.MLNet.Benchmarks;
 /// <summary>The benchmark's scenarios by name; each runs alone in its own process so its peak memory is its own.</summary>
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["matmul", "train-full", "train-lora", "inference", "reviews-dynamic", "reviews-pad128"];
+    public static readonly IReadOnlyList<string> Names = ["matmul", "train-full", "train-lora", "inference", "reviews-dynamic", "reviews-pad128", "sft-lora", "sft-qlora"];
 
     /// <summary>Key of the number that ranks repeated runs of a scenario (higher is better).</summary>
     public static string ScoreKey(string name) => name switch
@@ -28,6 +28,8 @@ internal static class Scenarios
             "inference" => InferenceThroughput.Run(settings),
             "reviews-dynamic" => DynamicPadding.Run(settings, PaddingMode.Longest),
             "reviews-pad128" => DynamicPadding.Run(settings, PaddingMode.MaxLength),
+            "sft-lora" => SftThroughput.Run(settings, qlora: false),
+            "sft-qlora" => SftThroughput.Run(settings, qlora: true),
             "profile" => StepProfile.Run(settings),
             _ => throw new ArgumentException($"Unknown scenario '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
         };
