@@ -30,20 +30,21 @@ internal static class ClassifyCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var patience = new Option<int?>("--early-stopping") { Description = "Patience in epochs (needs --valid)." };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency (imbalanced data)." };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json and the model.", Required = true };
         var command = new Command("classify", "Fine-tune a text classifier; writes OUTPUT/metrics.json and OUTPUT/model.")
         {
-            train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output,
+            train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance,
         };
         command.SetAction(r => Run(new Args(
             r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
             r.GetValue(model)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(loraRank),
-            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!)));
+            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance))));
         return command;
     }
 
     private sealed record Args(FileInfo Train, FileInfo Test, FileInfo? Valid, string TextColumn, string LabelColumn, string Model,
-        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output);
+        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output, bool BalanceClasses);
 
     private static int Run(Args a)
     {
@@ -58,7 +59,7 @@ internal static class ClassifyCommand
             {
                 TextColumnName = a.TextColumn, LabelColumnName = a.LabelColumn, Model = a.Model, Epochs = a.Epochs,
                 LearningRate = a.Lr, BatchSize = a.BatchSize, MaxLength = a.MaxLength, Seed = a.Seed, Device = a.Device,
-                EarlyStoppingPatience = a.Patience,
+                EarlyStoppingPatience = a.Patience, BalanceClasses = a.BalanceClasses,
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
                 Progress = new ProgressBar(),
             };

@@ -66,7 +66,7 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         var classifier = new FineTunedTextClassifier(model, pretrained.Vocab, pretrained.TokenizerOptions, labels, o.MaxLength, device);
         channel.Log($"Fine-tuning {pretrained.Source} on {train.Count} rows ({labels.Count} classes), {(o.Lora is null ? "full fine-tuning" : $"LoRA r={o.Lora.Rank}")}, " +
                      $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters.");
-        var task = new ClassificationTask(model, classifier.Tokenizer, train, valid, o.MaxLength, o.BatchSize * 4, device);
+        var task = new ClassificationTask(model, classifier.Tokenizer, train, valid, o.MaxLength, o.BatchSize * 4, device, o.BalanceClasses);
         var report = new TrainingLoop(o, channel).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new TextClassificationTransformer(classifier,

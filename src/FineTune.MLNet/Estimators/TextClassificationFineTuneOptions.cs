@@ -38,6 +38,12 @@ public sealed record TextClassificationFineTuneOptions : TrainerOptions
     /// <summary>LoRA on the encoder (the classifier head trains fully); null = full fine-tuning.</summary>
     public LoraSettings? Lora { get; init; }
 
+    /// <summary>
+    /// Weight each class's loss by <c>n / (classes · count)</c> (scikit-learn's "balanced"), so rare classes are not
+    /// ignored on imbalanced data; validation loss stays unweighted.
+    /// </summary>
+    public bool BalanceClasses { get; init; }
+
     /// <summary>Rows per forward pass when scoring. Range 1..4096.</summary>
     public int InferenceBatchSize { get; init; } = 64;
 

@@ -14,9 +14,10 @@ internal sealed class ClassificationTask : ITrainingTask
     private readonly IReadOnlyList<LabeledText>? valid;
     private readonly int maxLength, evalBatchSize;
     private readonly Device device;
+    private readonly Tensor? classWeights;   // (C) or null
 
     public ClassificationTask(BertForSequenceClassification model, WordPieceTokenizer tokenizer, IReadOnlyList<LabeledText> train,
-        IReadOnlyList<LabeledText>? valid, int maxLength, int evalBatchSize, Device device)
+        IReadOnlyList<LabeledText>? valid, int maxLength, int evalBatchSize, Device device, bool balanceClasses = false)
     {
         this.model = model;
         this.tokenizer = tokenizer;
@@ -25,6 +26,13 @@ internal sealed class ClassificationTask : ITrainingTask
         this.maxLength = maxLength;
         this.evalBatchSize = evalBatchSize;
         this.device = device;
+        if (balanceClasses)
+        {
+            var classes = model.Config.NumLabels;
+            var counts = new double[classes];
+            foreach (var e in train) counts[e.Label]++;
+            classWeights = tensor(counts.Select(c => c == 0 ? 0f : (float)(train.Count / (classes * c))).ToArray(), device: device).DetachFromDisposeScope();
+        }
         Lengths = train.Select(e => Math.Min(maxLength, e.Pair is null ? tokenizer.CountTokens(e.Text) : tokenizer.CountTokens(e.Text, e.Pair))).ToArray();
     }
 
@@ -34,7 +42,7 @@ internal sealed class ClassificationTask : ITrainingTask
     {
         using var batch = ClassifierBatch.Create(tokenizer, train, rows, maxLength, device, withLabels: true);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);     // (B, C)
-        return (nn.functional.cross_entropy(logits, batch.Labels!), batch.Tokens);
+        return (nn.functional.cross_entropy(logits, batch.Labels!, classWeights), batch.Tokens);
     }
 
     public ValidationResult? Validate()
