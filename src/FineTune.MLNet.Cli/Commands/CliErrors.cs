@@ -15,7 +15,19 @@ internal static class CliErrors
     /// <summary>Writes <c>error: message</c> to standard error and returns <see cref="BadInput"/>.</summary>
     public static int Report(Exception e)
     {
-        Console.Error.WriteLine($"error: {e.Message}");
+        Console.Error.WriteLine($"error: {Describe(e)}");
         return BadInput;
+    }
+
+    /// <summary>The message without .NET's " (Parameter 'x')" and "Actual value was v." additions, which the messages already say.</summary>
+    public static string Describe(Exception e)
+    {
+        var message = e.Message;
+        if (e is ArgumentException { ParamName: { } name })
+        {
+            var cut = message.IndexOf($" (Parameter '{name}')", StringComparison.Ordinal);
+            if (cut >= 0) message = message[..cut];
+        }
+        return message;
     }
 }

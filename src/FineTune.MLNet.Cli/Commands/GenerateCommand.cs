@@ -81,7 +81,7 @@ internal static class GenerateCommand
                 nameof(GenerationOptions.TopP) => "--top-p",
                 _ => e.ParamName,
             };
-            throw new ArgumentException($"{option}: {e.Message}", e);
+            throw new ArgumentException($"{option}: {CliErrors.Describe(e)}", e);
         }
         return options;
     }

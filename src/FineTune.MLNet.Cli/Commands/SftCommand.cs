@@ -72,9 +72,9 @@ internal static class SftCommand
         {
             var options = BuildOptions(a);
             var ml = new MLContext(seed: a.Seed);
-            var train = ReadTable(a.Train, a);
-            var valid = a.Valid is null ? null : ReadTable(a.Valid, a);
-            var test = a.Test is null ? null : Pairs(ReadTable(a.Test, a), a).Select(p => new QuestionAnswer(p.Prompt, p.Response)).ToList();
+            var train = ReadTable(a.Train, "--train", a);
+            var valid = a.Valid is null ? null : ReadTable(a.Valid, "--valid", a);
+            var test = a.Test is null ? null : Pairs(ReadTable(a.Test, "--test", a), a).Select(p => new QuestionAnswer(p.Prompt, p.Response)).ToList();
             var general = a.GeneralText is null ? null : ReadLines(a.GeneralText);
 
             var validView = valid?.ToDataView(ml, a.PromptColumn, a.ResponseColumn);
@@ -99,7 +99,7 @@ internal static class SftCommand
         }
         catch (ArgumentException e) when (e.ParamName is { } field && OptionOfField.TryGetValue(field, out var option))
         {
-            return CliErrors.Report(new ArgumentException($"{option}: {e.Message}"));
+            return CliErrors.Report(new InvalidDataException($"{option}: {CliErrors.Describe(e)}"));
         }
         catch (Exception e) when (CliErrors.IsBadInput(e))
         {
@@ -133,8 +133,9 @@ internal static class SftCommand
     }
 
     /// <summary>A CSV/TSV with data rows and both columns; a missing column names the file, the column and the columns present.</summary>
-    private static DelimitedTable ReadTable(FileInfo file, Args a)
+    private static DelimitedTable ReadTable(FileInfo file, string option, Args a)
     {
+        if (!file.Exists) throw new FileNotFoundException($"{option}: file '{file.FullName}' does not exist.", file.FullName);
         var table = DelimitedTextReader.Read(file.FullName);
         _ = table.ColumnIndex(a.PromptColumn);
         _ = table.ColumnIndex(a.ResponseColumn);

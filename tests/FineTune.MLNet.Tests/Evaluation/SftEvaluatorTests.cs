@@ -102,7 +102,7 @@ public sealed class SftEvaluatorTests
         var folder = TinyLlamaFolder.Create();
         var options = new LoraFineTuneOptions
         {
-            Model = folder, Epochs = 200, BatchSize = 4, LearningRate = 1e-2, WarmupRatio = 0.05, Decay = LearningRateDecay.Cosine,
+            Model = folder, Epochs = 30, BatchSize = 4, LearningRate = 1e-2, WarmupRatio = 0.05, Decay = LearningRateDecay.Cosine,
             MaxGradNorm = 1.0, Seed = 5, Data = new SftDataOptions { MaxLength = 64 },
             Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = ["all-linear"] },
         };
