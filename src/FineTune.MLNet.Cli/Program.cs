@@ -4,4 +4,7 @@ using FineTune.MLNet.Cli.Commands;
 var root = new RootCommand("finetune: fine-tune pretrained transformer models from the command line (FineTune.MLNet).");
 root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(EncodeCommand.Create());
+root.Subcommands.Add(SftCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(LogitsCommand.Create());
 return root.Parse(args).Invoke();

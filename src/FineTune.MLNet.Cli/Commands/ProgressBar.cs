@@ -13,7 +13,10 @@ internal sealed class ProgressBar : IProgress<TrainingProgress>
         {
             if (p.IsValidation)
             {
-                Console.Error.WriteLine($"\repoch {p.Epoch + 1}: train loss {p.TrainLoss:F4}, validation loss {p.ValidationLoss:F4}, accuracy {p.ValidationAccuracy:P1}, macro-F1 {p.ValidationMacroF1:F3}".PadRight(100));
+                var scores = p.ValidationAccuracy is { } accuracy
+                    ? $", accuracy {accuracy:P1}, macro-F1 {p.ValidationMacroF1:F3}"
+                    : $", perplexity {Math.Exp(p.ValidationLoss!.Value):F3}";
+                Console.Error.WriteLine($"\repoch {p.Epoch + 1}: train loss {p.TrainLoss:F4}, validation loss {p.ValidationLoss:F4}{scores}".PadRight(100));
                 return;
             }
             const int width = 30;
