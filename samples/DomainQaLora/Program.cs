@@ -39,10 +39,7 @@ var options = new LoraFineTuneOptions
     BatchSize = 8,
     Data = new SftDataOptions { MaxLength = 256 },
     Generation = new GenerationOptions { MaxNewTokens = 48 },
-    Progress = new Progress<TrainingProgress>(p =>
-    {
-        if (p.Step % 50 == 0 || p.Step == p.TotalSteps) Console.WriteLine($"  step {p.Step}/{p.TotalSteps}: loss {p.TrainLoss:F3}, {p.TokensPerSecond:F0} tokens/s");
-    }),
+    Progress = new ConsoleProgress(),
 };
 
 Console.WriteLine($"Base model: {(usingDemoModel ? "small random llama (demo stand-in; pass --model DIR for a real checkpoint)" : modelDir)}");
@@ -86,4 +83,14 @@ static Dictionary<string, string> ParseArgs(string[] args)
         d[name] = name == "qlora" ? "true" : (i + 1 < args.Length ? args[++i] : throw new ArgumentException($"--{name} needs a value."));
     }
     return d;
+}
+
+/// <summary>Prints every 50th step synchronously (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+internal sealed class ConsoleProgress : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress p)
+    {
+        if (!p.IsValidation && (p.Step % 50 == 0 || p.Step == p.TotalSteps))
+            Console.WriteLine($"  step {p.Step}/{p.TotalSteps}: loss {p.TrainLoss:F3}, {p.TokensPerSecond:F0} tokens/s");
+    }
 }

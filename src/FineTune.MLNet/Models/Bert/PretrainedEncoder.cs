@@ -106,7 +106,9 @@ public sealed class PretrainedEncoder : IDisposable
             var name = config.ModelType == "distilbert" ? DistilBertKeyMap.Map(key)
                 : key.StartsWith("bert.", StringComparison.Ordinal) || key.StartsWith("classifier.", StringComparison.Ordinal) ? key
                 : "bert." + key;
-            result[name] = t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
+            if (t.dtype == ScalarType.Float32) { result[name] = t; continue; }
+            result[name] = t.to(ScalarType.Float32);    // bf16/f16 checkpoints train in fp32 on CPU
+            t.Dispose();
         }
         return result;
     }
