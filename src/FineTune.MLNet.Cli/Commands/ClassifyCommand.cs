@@ -30,21 +30,22 @@ internal static class ClassifyCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var patience = new Option<int?>("--early-stopping") { Description = "Patience in epochs (needs --valid)." };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var exportOnnx = new Option<bool>("--export-onnx") { Description = "Also write OUTPUT/model.onnx (opset 17; logits and probabilities) for ONNX Runtime serving." };
         var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency (imbalanced data)." };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json and the model.", Required = true };
         var command = new Command("classify", "Fine-tune a text classifier; writes OUTPUT/metrics.json and OUTPUT/model.")
         {
-            train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance,
+            train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance, exportOnnx,
         };
         command.SetAction(r => Run(new Args(
             r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
             r.GetValue(model)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(loraRank),
-            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance))));
+            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance), r.GetValue(exportOnnx))));
         return command;
     }
 
     private sealed record Args(FileInfo Train, FileInfo Test, FileInfo? Valid, string TextColumn, string LabelColumn, string Model,
-        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output, bool BalanceClasses);
+        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output, bool BalanceClasses, bool ExportOnnx);
 
     private static int Run(Args a)
     {
@@ -82,6 +83,12 @@ internal static class ClassifyCommand
             a.Output.Create();
             var modelDir = Path.Combine(a.Output.FullName, "model");
             FineTunePipeline.Save(ml, fitted, train.Schema, modelDir);
+            string? onnxPath = null;
+            if (a.ExportOnnx)
+            {
+                onnxPath = Path.Combine(a.Output.FullName, "model.onnx");
+                classifier.ExportOnnx(onnxPath);
+            }
             var report = classifier.TrainingReport!;
             var metrics = new Dictionary<string, object?>
             {
@@ -101,6 +108,7 @@ internal static class ClassifyCommand
                 ["history"] = report.State.History,
                 ["test_rows"] = truth.Length,
                 ["model_dir"] = modelDir,
+                ["onnx_model"] = onnxPath,
             };
             File.WriteAllText(Path.Combine(a.Output.FullName, "metrics.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"accuracy {tuned.Accuracy:P2}  macro-F1 {tuned.MacroF1:F4}  (zero-shot: accuracy {zeroShot.Accuracy:P2}, macro-F1 {zeroShot.MacroF1:F4})");

@@ -30,7 +30,7 @@ public sealed class CliTests
         var test = WriteCsv(TinyClassifierData.Rows(30, 22), "test.csv");
         var output = Path.Combine(Path.GetTempPath(), "finetune-tests", "cli-out-" + Guid.NewGuid().ToString("N")[..8]);
         var (code, stdout, stderr) = CliRunner.Run("classify", "--train", train, "--test", test, "--text-column", "review", "--label-column", "sentiment",
-            "--model", model, "--epochs", "8", "--lr", "5e-3", "--batch-size", "8", "--max-length", "32", "--seed", "3", "--output", output);
+            "--model", model, "--epochs", "8", "--lr", "5e-3", "--batch-size", "8", "--max-length", "32", "--seed", "3", "--output", output, "--export-onnx");
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         Assert.Contains("step", stderr);     // the progress bar
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
@@ -42,6 +42,13 @@ public sealed class CliTests
         }
         Assert.True(root.GetProperty("accuracy").GetDouble() >= 0.7, root.GetProperty("accuracy").ToString());
         Assert.True(File.Exists(Path.Combine(output, "model", "pipeline.json")));
+
+        // The exported ONNX serves in ONNX Runtime: class probabilities for a padded batch.
+        using var onnx = new FineTune.MLNet.Onnx.OnnxReferenceRunner(Path.Combine(output, "model.onnx"));
+        var outputs = onnx.Run([2, 8, 9, 3, 2, 10, 3, 0], [1, 1, 1, 1, 1, 1, 1, 0], [0, 0, 0, 0, 0, 0, 0, 0], 2, 4);
+        var probabilities = outputs["probabilities"];
+        Assert.Equal([2L, 3L], probabilities.Shape);
+        Assert.Equal(1.0, probabilities.Data.Take(3).Sum(), 4);
     }
 
     [Fact]
