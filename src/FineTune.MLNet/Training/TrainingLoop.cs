@@ -54,6 +54,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
         {
             var batches = LengthBucketBatcher.Batches(lengths, options.BatchSize, options.Seed, state.Epoch);
             double lossSum = 0; int lossCount = 0, micro = 0;
+            Tensor? pendingLoss = null;      // summed on the device; read back once per optimizer step
             for (var b = state.NextBatch; b < batches.Count; b++)
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
@@ -61,15 +62,21 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
                 {
                     var (loss, tokens) = task.ComputeLoss(batches[b]);                 // ()
                     loss.div(options.GradientAccumulationSteps).backward();
-                    var lossValue = loss.item<float>();
-                    if (!float.IsFinite(lossValue))
-                        throw new InvalidOperationException($"Training loss became {lossValue} at epoch {state.Epoch}, batch {b} (step {state.GlobalStep}): lower LearningRate ({options.LearningRate}) or check the data.");
-                    lossSum += lossValue; lossCount++;
+                    var detached = loss.detach();
+                    pendingLoss = pendingLoss is null ? detached.clone().DetachFromDisposeScope() : pendingLoss.add_(detached);
+                    lossCount++;
                     state.TokensSeen += tokens;
                 }
                 micro++;
                 var lastOfEpoch = b == batches.Count - 1;
                 if (micro % options.GradientAccumulationSteps != 0 && !lastOfEpoch) continue;
+
+                var stepLoss = pendingLoss!.item<float>();                             // the step's only host sync
+                pendingLoss.Dispose();
+                pendingLoss = null;
+                if (!float.IsFinite(stepLoss))
+                    throw new InvalidOperationException($"Training loss became {stepLoss} at epoch {state.Epoch}, batch {b} (step {state.GlobalStep}): lower LearningRate ({options.LearningRate}) or check the data.");
+                lossSum += stepLoss;
 
                 if (options.MaxGradNorm > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, options.MaxGradNorm);
                 var lr = options.LearningRate * LearningRateSchedule.Multiplier(state.GlobalStep, warmup, totalSteps, options.Decay);
