@@ -99,8 +99,18 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         }
         else
         {
-            probe.AddColumn(o.ScoreColumnName, new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.NumberDataViewType.Single));
-            probe.AddColumn(o.PredictedLabelColumnName, new Microsoft.ML.Data.KeyDataViewType(typeof(uint), 2));
+            // The predicted key mirrors the label's key type and carries KeyValues, so MapKeyToValue can follow in a chain.
+            var key = label.ItemType as Microsoft.ML.Data.KeyDataViewType ?? new Microsoft.ML.Data.KeyDataViewType(typeof(uint), 2);
+            var classes = (int)key.Count;
+            var namesType = new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.TextDataViewType.Instance, classes);
+            Microsoft.ML.ValueGetter<Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>>> noNames =
+                (ref Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>> v) => v = new Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>>(classes, []);
+            var keyValues = new DataViewSchema.Annotations.Builder();
+            keyValues.Add("KeyValues", namesType, noNames);
+            var slotNames = new DataViewSchema.Annotations.Builder();
+            slotNames.Add("SlotNames", namesType, noNames);
+            probe.AddColumn(o.ScoreColumnName, new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.NumberDataViewType.Single, classes), slotNames.ToAnnotations());
+            probe.AddColumn(o.PredictedLabelColumnName, key, keyValues.ToAnnotations());
         }
         var added = SchemaShapes.FromSchema(probe.ToSchema());
         return new SchemaShape(inputSchema.Where(c => c.Name != o.ScoreColumnName && c.Name != o.PredictedLabelColumnName).Concat(added));

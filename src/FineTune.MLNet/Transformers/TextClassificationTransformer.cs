@@ -31,7 +31,8 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
     /// <summary>How training went (null after <see cref="Load"/>).</summary>
     public TrainingReport? TrainingReport { get; }
 
-    public bool IsRowToRowMapper => false;
+    /// <summary>True: <c>CreatePredictionEngine</c> works (one forward pass per row); <see cref="Transform"/> batches.</summary>
+    public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -49,8 +50,11 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
             Columns.Binary ? Columns.Probability : null);
     }
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("TextClassificationTransformer scores in batches and has no row-to-row mapper; use Transform, or Classifier.Predict for single texts.");
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        GetOutputSchema(inputSchema);
+        return new ClassifierRowMapper(this, inputSchema);
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new NotSupportedException("mlContext.Model.Save cannot store a FineTune.MLNet transformer (ML.NET's model loader registry is internal to ML.NET). Use TextClassificationTransformer.Save(directory) or FineTunePipeline.Save(...).");
