@@ -66,7 +66,40 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
         throw new NotSupportedException("LoraFineTuneTransformer generates in batches and has no row-to-row mapper; use Transform or Generate.");
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("mlContext.Model.Save cannot store a FineTune.MLNet transformer; use SaveAdapter (PEFT format) or SaveMerged.");
+        throw new NotSupportedException("mlContext.Model.Save cannot store a FineTune.MLNet transformer; use FineTunePipeline.Save, Save, SaveAdapter (PEFT format) or SaveMerged.");
+
+    /// <summary>
+    /// Saves the PEFT adapter under <c>adapter/</c> plus <c>lora_finetune.json</c> (base checkpoint path, columns, data and
+    /// generation settings); <see cref="Load"/> rebuilds the transformer from the base checkpoint and the adapter.
+    /// </summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        SaveAdapter(Path.Combine(directory, "adapter"));
+        Checkpoints.AtomicFile.WriteAllText(Path.Combine(directory, LoraFineTuneManifest.FileName), LoraFineTuneManifest.From(Options).ToJson());
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/>; the base checkpoint must still be at the recorded path.</summary>
+    public static LoraFineTuneTransformer Load(string directory, string device = "cpu")
+    {
+        var manifest = LoraFineTuneManifest.Read(Path.Combine(directory, LoraFineTuneManifest.FileName));
+        if (!Directory.Exists(manifest.BaseModel))
+            throw new DirectoryNotFoundException($"The base checkpoint '{manifest.BaseModel}' recorded in {directory}/{LoraFineTuneManifest.FileName} does not exist.");
+        var options = manifest.ToOptions() with { Device = device };
+        // The recorded settings (not only adapter_config.json) rebuild the layers, so a QLoRA model gets its NF4 base back.
+        var model = LlamaForCausalLM.FromPretrained(manifest.BaseModel, manifest.Lora, device);
+        try
+        {
+            PeftAdapterIO.Load(model, Path.Combine(directory, "adapter"));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        var tokenizer = HfTokenizer.FromFolder(manifest.BaseModel);
+        return new LoraFineTuneTransformer(model, tokenizer, new SftExampleBuilder(tokenizer, options.Data), options, null);
+    }
 
     /// <summary>Writes <c>adapter_config.json</c> + <c>adapter_model.safetensors</c> as PEFT does.</summary>
     public void SaveAdapter(string directory) => PeftAdapterIO.Save(Model, Options.Lora, directory, Options.Model);

@@ -125,3 +125,31 @@ public sealed class LoraFineTuneEstimatorTests
         public void Report(TrainingProgress value) { if (!value.IsValidation) sink.Add(value); }
     }
 }
+
+public sealed class LoraPipelineSaveTests
+{
+    private sealed class QaRow { public string Prompt { get; set; } = ""; public string Response { get; set; } = ""; }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SavedPipelineReloadsWithIdenticalAnswers(bool qlora)
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = new[] { new QaRow { Prompt = "Who built it?", Response = "Ada" }, new QaRow { Prompt = "Where?", Response = "in Lyon" } };
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = new LoraFineTuneOptions
+        {
+            Model = TinyLlamaFolder.Create(), Epochs = 20, BatchSize = 2, LearningRate = 1e-2, WarmupRatio = 0, Seed = 2,
+            Lora = new LoraSettings { Rank = 4, Alpha = 8, Dropout = 0, TargetModules = ["all-linear"], QuantizeBase = qlora },
+            Generation = new FineTune.MLNet.Generation.GenerationOptions { MaxNewTokens = 6 },
+        };
+        var fitted = ml.Transforms.LoraFineTune(options).Fit(data);
+        var before = fitted.Transform(data).GetColumn<string>("Generated").ToArray();
+        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "lora-pipeline-" + Guid.NewGuid().ToString("N")[..8]);
+        FineTune.MLNet.Transformers.FineTunePipeline.Save(ml, fitted, data.Schema, dir);
+        var reloaded = FineTune.MLNet.Transformers.FineTunePipeline.Load(ml, dir);
+        Assert.Equal(before, reloaded.Transform(data).GetColumn<string>("Generated").ToArray());
+        Assert.True(File.Exists(Path.Combine(dir, "segment-0-lora-finetune", "adapter", "adapter_config.json")));
+    }
+}
