@@ -89,6 +89,14 @@ public static class FineTuneCatalog
         new(EnvironmentOf(catalog), options, validationSet);
 
     /// <summary>
+    /// DPO preference alignment (TRL sigmoid loss) of a decoder LLM with LoRA adapters on prompt / chosen / rejected
+    /// String columns; the reference is the model with adapters off. The fitted transformer writes
+    /// <see cref="DpoFineTuneOptions.OutputColumnName"/> with generated answers and keeps the per-step reward margins.
+    /// </summary>
+    public static DpoFineTuneEstimator DpoFineTune(this TransformsCatalog catalog, DpoFineTuneOptions options, IDataView? validationSet = null) =>
+        new(EnvironmentOf(catalog), options, validationSet);
+
+    /// <summary>
     /// The catalog's ML.NET environment, so training logs reach <c>mlContext.Log</c>. ML.NET exposes it only through an
     /// internal interface (<c>IInternalCatalog.Environment</c>), so it is found by reflection; a fresh context is the fallback.
     /// </summary>
