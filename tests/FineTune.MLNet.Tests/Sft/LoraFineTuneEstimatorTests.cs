@@ -153,3 +153,33 @@ public sealed class LoraPipelineSaveTests
         Assert.True(File.Exists(Path.Combine(dir, "segment-0-lora-finetune", "adapter", "adapter_config.json")));
     }
 }
+
+public sealed class MessagesColumnTests
+{
+    private sealed class ChatRow { public string Prompt { get; set; } = ""; public string Messages { get; set; } = ""; }
+
+    [Fact]
+    public void ChatMessagesColumnTrainsLikePromptResponse()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = new[] { ("Who built it?", "Ada"), ("Where is it?", "in Lyon") }
+            .Select(p => new ChatRow
+            {
+                Prompt = p.Item1,
+                Messages = System.Text.Json.JsonSerializer.Serialize(new[] { new { role = "user", content = p.Item1 }, new { role = "assistant", content = p.Item2 } }),
+            }).ToArray();
+        var options = new LoraFineTuneOptions
+        {
+            Model = TinyLlamaFolder.Create(), MessagesColumnName = "Messages", Epochs = 40, BatchSize = 2, LearningRate = 1e-2, WarmupRatio = 0, Seed = 4,
+            Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = ["all-linear"] },
+            Generation = new FineTune.MLNet.Generation.GenerationOptions { MaxNewTokens = 6 },
+        };
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var fitted = ml.Transforms.LoraFineTune(options).Fit(data);
+        Assert.Equal(new[] { "Ada", "in Lyon" }, fitted.Transform(data).GetColumn<string>("Generated").ToArray());
+
+        var bad = ml.Data.LoadFromEnumerable(new[] { new ChatRow { Prompt = "x", Messages = "[{\"role\": \"user\"}]" } });
+        var e = Assert.ThrowsAny<InvalidDataException>(() => ml.Transforms.LoraFineTune(options).Fit(bad));
+        Assert.Contains("Messages", e.Message);
+    }
+}
