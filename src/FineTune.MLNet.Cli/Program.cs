@@ -5,6 +5,7 @@ var root = new RootCommand("finetune: fine-tune pretrained transformer models fr
 root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(EncodeCommand.Create());
 root.Subcommands.Add(SftCommand.Create());
+root.Subcommands.Add(DpoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
 return root.Parse(args).Invoke();
