@@ -64,8 +64,10 @@ public sealed class FineTunedTextClassifier : IDisposable
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         using (var scope = NewDisposeScope())
         {
-            SafeTensorsFile.Save(Path.Combine(directory, "model.safetensors"), MergedStateDict(Model),
-                new Dictionary<string, string> { ["format"] = "pt" });
+            var weights = MergedStateDict(Model);
+            if (config.ModelType == "distilbert")   // HF key names, so transformers loads the folder as DistilBertForSequenceClassification
+                weights = weights.ToDictionary(kv => DistilBertKeyMap.ToDistilBert(kv.Key), kv => kv.Value);
+            SafeTensorsFile.Save(Path.Combine(directory, "model.safetensors"), weights, new Dictionary<string, string> { ["format"] = "pt" });
         }
         AtomicFile.Write(Path.Combine(directory, "vocab.txt"), s => s.Write(vocab));
         var tokenizerConfig = new Dictionary<string, object?>

@@ -39,5 +39,29 @@ public sealed class DistilBertKeyMapTests
         Assert.DoesNotContain(parameters, p => !mapped.Contains(p));
         Assert.Equal("bert.encoder.layer.1.attention.output.LayerNorm.weight", DistilBertKeyMap.Map("distilbert.transformer.layer.1.sa_layer_norm.weight"));
         Assert.Equal("bert.pooler.dense.bias", DistilBertKeyMap.Map("pre_classifier.bias"));
+        Assert.Equal(HfDistilBertKeys(2).Order(), mapped.Select(DistilBertKeyMap.ToDistilBert).Order());
+    }
+
+    [Fact]
+    public void FineTunedDistilBertSavesWithHfKeysAndReloadsIdentically()
+    {
+        var config = new BertConfig
+        {
+            ModelType = "distilbert", VocabSize = 40, HiddenSize = 16, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 32,
+            MaxPositionEmbeddings = 20, TypeVocabSize = 0, NumLabels = 2, Id2Label = ["no", "yes"], HiddenAct = "gelu",
+        };
+        var vocab = string.Join("\n", new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" }.Concat(Enumerable.Range(0, 30).Select(i => $"w{i}")));
+        TorchSharp.torch.random.manual_seed(3);
+        var model = new BertForSequenceClassification(config);
+        using var classifier = new FineTune.MLNet.Classification.FineTunedTextClassifier(model, System.Text.Encoding.UTF8.GetBytes(vocab),
+            FineTune.MLNet.Tokenization.WordPieceTokenizerOptions.Uncased, ["no", "yes"], 16, TorchSharp.torch.CPU);
+        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "distilbert-" + Guid.NewGuid().ToString("N")[..8]);
+        classifier.Save(dir);
+        var keys = FineTune.MLNet.Checkpoints.SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
+        Assert.Equal(HfDistilBertKeys(2).ToHashSet(), keys);
+        using var reloaded = FineTune.MLNet.Classification.FineTunedTextClassifier.Load(dir);
+        var a = classifier.PredictProbabilities(["w1 w2 w3", "w7"]);
+        var b = reloaded.PredictProbabilities(["w1 w2 w3", "w7"]);
+        for (var i = 0; i < 2; i++) for (var c = 0; c < 2; c++) Assert.Equal(a[i][c], b[i][c], 6);
     }
 }

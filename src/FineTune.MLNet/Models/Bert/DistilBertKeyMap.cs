@@ -22,6 +22,30 @@ public static partial class DistilBertKeyMap
         (new(@"^pre_classifier\."), "bert.pooler.dense."),
     ];
 
+    private static readonly (Regex From, string To)[] Inverse =
+    [
+        (new(@"^bert\.embeddings\."), "distilbert.embeddings."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.attention\.self\.query\."), "distilbert.transformer.layer.$1.attention.q_lin."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.attention\.self\.key\."), "distilbert.transformer.layer.$1.attention.k_lin."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.attention\.self\.value\."), "distilbert.transformer.layer.$1.attention.v_lin."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.attention\.output\.dense\."), "distilbert.transformer.layer.$1.attention.out_lin."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\."), "distilbert.transformer.layer.$1.sa_layer_norm."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.intermediate\.dense\."), "distilbert.transformer.layer.$1.ffn.lin1."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.output\.dense\."), "distilbert.transformer.layer.$1.ffn.lin2."),
+        (new(@"^bert\.encoder\.layer\.(\d+)\.output\.LayerNorm\."), "distilbert.transformer.layer.$1.output_layer_norm."),
+        (new(@"^bert\.pooler\.dense\."), "pre_classifier."),
+    ];
+
+    /// <summary>The Hugging Face DistilBERT name of a BERT-structure key (for saving a fine-tuned DistilBERT as HF writes it).</summary>
+    public static string ToDistilBert(string bertKey)
+    {
+        foreach (var (from, to) in Inverse)
+        {
+            if (from.IsMatch(bertKey)) return from.Replace(bertKey, to, 1);
+        }
+        return bertKey;
+    }
+
     /// <summary>The BERT-structure name of a DistilBERT key (keys without a rule, e.g. <c>classifier.*</c>, pass through).</summary>
     public static string Map(string key)
     {
