@@ -21,6 +21,21 @@ public static class LlamaCheckpointWriter
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(dir);
         using var scope = torch.NewDisposeScope();
+        var (tensors, stored) = MergedWeights(model, dtype);
+        var config = model.Config with { TorchDtype = DtypeName(stored) };
+        Directory.CreateDirectory(dir);
+        HfCheckpoint.SaveFolder(dir, tensors, maxShardBytes);
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), config.ToJson());
+    }
+
+    /// <summary>
+    /// The model's weights under their HF keys with adapters folded in (<c>W + B·A·scaling</c> for unmerged, enabled
+    /// adapters) and QLoRA bases dequantized; adapter tensors are left out. Tensors are new, on CPU, contiguous, in
+    /// <paramref name="dtype"/> (null: the first parameter's dtype), and belong to the caller's dispose scope.
+    /// Also used by the ONNX exporter.
+    /// </summary>
+    internal static (Dictionary<string, Tensor> Tensors, ScalarType Stored) MergedWeights(LlamaForCausalLM model, ScalarType? dtype)
+    {
         using var noGrad = torch.no_grad();
         var adapters = model.LoraLayers().ToDictionary(l => l.Name + ".weight", l => l.Layer, StringComparer.Ordinal);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -45,10 +60,7 @@ public static class LlamaCheckpointWriter
             if (q.HasAdapter && !q.AdapterDisabled) value = value.add(q.DeltaWeight().to(value.dtype));
             tensors[name + ".weight"] = value.to(stored).cpu().contiguous();
         }
-        var config = model.Config with { TorchDtype = DtypeName(stored) };
-        Directory.CreateDirectory(dir);
-        HfCheckpoint.SaveFolder(dir, tensors, maxShardBytes);
-        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), config.ToJson());
+        return (tensors, stored);
     }
 
     private static string DtypeName(ScalarType t) => t switch

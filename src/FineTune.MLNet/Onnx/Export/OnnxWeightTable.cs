@@ -57,7 +57,7 @@ internal sealed class OnnxWeightTable
         if (unused.Count > 0)
         {
             throw new InvalidOperationException(
-                $"ONNX export: {unused.Count} weight(s) of the model have no place in the BERT graph: {string.Join(", ", unused.Take(5))}" +
+                $"ONNX export: {unused.Count} weight(s) of the model have no place in the exported graph: {string.Join(", ", unused.Take(5))}" +
                 (unused.Count > 5 ? ", ..." : "") + ".");
         }
     }
