@@ -8,4 +8,5 @@ root.Subcommands.Add(SftCommand.Create());
 root.Subcommands.Add(DpoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
+root.Subcommands.Add(ExportOnnxCommand.Create());
 return root.Parse(args).Invoke();

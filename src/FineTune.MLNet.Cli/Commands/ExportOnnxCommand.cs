@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using FineTune.MLNet.Classification;
+using FineTune.MLNet.Onnx.Export;
+
+namespace FineTune.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>finetune export-onnx</c>: writes an ONNX model that ONNX Runtime serves, from a saved text classifier folder
+/// (bert / distilbert) or a llama / mistral / qwen2 checkpoint (with an optional PEFT adapter, merged into the weights).
+/// </summary>
+internal static class ExportOnnxCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "A saved classifier folder or a Hugging Face llama/mistral/qwen2 folder.", Required = true };
+        var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "PEFT LoRA adapter to merge (decoders only)." };
+        var output = new Option<FileInfo>("--output") { Description = "The .onnx file to write.", Required = true };
+        var fp16 = new Option<bool>("--fp16-weights") { Description = "Store weights as float16 (computation stays float32)." };
+        var command = new Command("export-onnx", "Export a fine-tuned model to ONNX (opset 17) for ONNX Runtime.") { model, adapter, output, fp16 };
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(output)!, r.GetValue(fp16)));
+        return command;
+    }
+
+    private static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16)
+    {
+        try
+        {
+            var configPath = Path.Combine(model.FullName, "config.json");
+            if (!File.Exists(configPath)) throw new FileNotFoundException($"--model: '{model.FullName}' has no config.json.", configPath);
+            string modelType;
+            using (var doc = JsonDocument.Parse(File.ReadAllText(configPath)))
+            {
+                modelType = doc.RootElement.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+            }
+            var precision = fp16 ? OnnxWeightPrecision.Float16 : OnnxWeightPrecision.Float32;
+            switch (modelType)
+            {
+                case "bert" or "distilbert":
+                    if (adapter is not null) throw new ArgumentException("--adapter: classifier folders are saved with their LoRA merged; no adapter is needed.");
+                    using (var classifier = FineTunedTextClassifier.Load(model.FullName))
+                        classifier.ExportOnnx(output.FullName, new BertOnnxExportOptions { WeightPrecision = precision });
+                    break;
+                case "llama" or "mistral" or "qwen2":
+                    using (var llm = CausalLmArguments.Load(model, adapter, "cpu"))
+                        LlamaOnnxExporter.Export(llm, output.FullName, new LlamaOnnxExportOptions { WeightPrecision = precision });
+                    break;
+                default:
+                    throw new ArgumentException($"--model: model_type '{modelType}' in {configPath} is not exportable (bert, distilbert, llama, mistral, qwen2).");
+            }
+            Console.WriteLine($"wrote {output.FullName} ({new FileInfo(output.FullName).Length / 1e6:F1} MB)");
+            return 0;
+        }
+        catch (Exception e) when (CliErrors.IsBadInput(e))
+        {
+            return CliErrors.Report(e);
+        }
+    }
+}
