@@ -25,6 +25,9 @@ internal sealed class LlamaGraph
         this.config = config;
     }
 
+    /// <summary>Value names of one layer's KV cache: the past inputs (B, nkv, P, d) and the present outputs (B, nkv, P + T, d).</summary>
+    public sealed record LayerCache(string PastKey, string PastValue, string PresentKey, string PresentValue);
+
     private long C => config.HiddenSize;
     private long D => config.EffectiveHeadDim;
     private long Heads => config.NumAttentionHeads;
@@ -73,15 +76,46 @@ internal sealed class LlamaGraph
             [allowed, g.FloatScalar("const_zero", 0f), g.FloatScalar("const_float_min", float.MinValue)]);                     // (B, 1, T, T)
     }
 
-    /// <summary><c>x + attn(rms(x))</c>, then <c>+ mlp(rms(·))</c>. <c>LlamaDecoderLayer</c>.</summary>
+    /// <summary>
+    /// Causal + padding mask with a KV cache of P past positions, as <see cref="Modules.CausalMask.Build"/> with
+    /// <c>pastLength</c>: query i (absolute position P + i) may see key j when <c>j ≤ P + i</c> and
+    /// <c>attention_mask[b, j] = 1</c>; 0 there, float.MinValue elsewhere. P = <c>attention_mask</c>'s length − T.
+    /// </summary>
+    /// <param name="attentionMask">(B, P + T) int64.</param><param name="inputIds">(B, T) int64.</param>
+    /// <returns>(B, 1, T, P + T) float.</returns>
+    public string CausalMaskWithPast(string attentionMask, string inputIds)
+    {
+        const string p = "/model/mask/";
+        var totalShape = g.Node("Shape", p + "total_len", [attentionMask], OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));   // (1) = [P + T]
+        var total = g.Node("Squeeze", p + "total_len_scalar", [totalShape, g.Int64s("const_axes_0", 0)]);                        // () = P + T
+        var seqShape = g.Node("Shape", p + "seq_len", [inputIds], OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));      // (1) = [T]
+        var length = g.Node("Squeeze", p + "seq_len_scalar", [seqShape, g.Int64s("const_axes_0", 0)]);                           // () = T
+        var past = g.Node("Sub", p + "past_len", [total, length]);                                                               // () = P
+        var one = g.Int64Scalar("const_scalar_1", 1);
+        var queryPositions = g.Node("Range", p + "query_range", [past, total, one]);                                             // (T) = P .. P+T−1
+        var keyPositions = g.Node("Range", p + "key_range", [g.Int64Scalar("const_scalar_0", 0), total, one]);                    // (P + T)
+        var queries = g.Node("Unsqueeze", p + "query_positions", [queryPositions, g.Int64s("const_axes_1", 1)]);                  // (T, 1)
+        var keys = g.Node("Unsqueeze", p + "key_positions", [keyPositions, g.Int64s("const_axes_0", 0)]);                         // (1, P + T)
+        var causal = g.Node("LessOrEqual", p + "causal", [keys, queries]);                                                        // (T, P + T) bool
+        var keep = g.Node("Cast", p + "keep", [attentionMask], OnnxAttribute.Int("to", (long)OnnxDataType.Bool));                // (B, P + T) bool
+        var keepKeys = g.Node("Unsqueeze", p + "keep_keys", [keep, g.Int64s("const_axes_1_2", 1, 2)]);                            // (B, 1, 1, P + T)
+        var allowed = g.Node("And", p + "allowed", [causal, keepKeys]);                                                           // (B, 1, T, P + T)
+        return g.Node("Where", p + "additive",
+            [allowed, g.FloatScalar("const_zero", 0f), g.FloatScalar("const_float_min", float.MinValue)]);                      // (B, 1, T, P + T)
+    }
+
+    /// <summary>
+    /// <c>x + attn(rms(x))</c>, then <c>+ mlp(rms(·))</c>. <c>LlamaDecoderLayer</c>. With <paramref name="cache"/>,
+    /// the layer's past keys/values are prepended to the current ones and the concatenations are the present outputs.
+    /// </summary>
     /// <param name="x">(B, T, C).</param><param name="cos">(B, 1, T, d).</param><param name="sin">(B, 1, T, d).</param>
-    /// <param name="mask">(B, 1, T, T).</param><returns>(B, T, C).</returns>
-    public string Layer(int index, string x, string cos, string sin, string mask)
+    /// <param name="mask">(B, 1, T, S), S = T without a cache, P + T with one.</param><returns>(B, T, C).</returns>
+    public string Layer(int index, string x, string cos, string sin, string mask, LayerCache? cache = null)
     {
         var key = $"model.layers.{index}.";
         var path = $"/model/layers.{index}/";
         var normed = RmsNorm(x, key + "input_layernorm", path + "input_layernorm/");                           // (B, T, C)
-        var attended = Attention(normed, cos, sin, mask, key + "self_attn.", path + "self_attn/");             // (B, T, C)
+        var attended = Attention(normed, cos, sin, mask, cache, key + "self_attn.", path + "self_attn/");      // (B, T, C)
         var h = g.Node("Add", path + "attn_residual", [x, attended]);                                          // (B, T, C)
         var normed2 = RmsNorm(h, key + "post_attention_layernorm", path + "post_attention_layernorm/");      // (B, T, C)
         var mlp = SwiGlu(normed2, key + "mlp.", path + "mlp/");                                                // (B, T, C)
@@ -100,9 +134,12 @@ internal sealed class LlamaGraph
         return Linear(h, key, C, config.VocabSize, hasBias: false, "/lm_head/", outputName);
     }
 
-    /// <summary>Grouped-query causal attention with rotary embeddings. <c>GroupedQueryAttention</c>.</summary>
+    /// <summary>
+    /// Grouped-query causal attention with rotary embeddings. <c>GroupedQueryAttention</c>. S is the key length:
+    /// T without a cache, P + T with one (keys cached after RoPE and before the kv-head repeat, as HF's cache).
+    /// </summary>
     /// <param name="x">(B, T, C).</param><returns>(B, T, C).</returns>
-    private string Attention(string x, string cos, string sin, string mask, string key, string path)
+    private string Attention(string x, string cos, string sin, string mask, LayerCache? cache, string key, string path)
     {
         string Project(string name, long heads)
         {
@@ -113,13 +150,18 @@ internal sealed class LlamaGraph
         var q = Rope(Project("q_proj", Heads), cos, sin, path + "q_rope/");                                  // (B, nh, T, d)
         var k = Rope(Project("k_proj", KvHeads), cos, sin, path + "k_rope/");                                // (B, nkv, T, d)
         var v = Project("v_proj", KvHeads);                                                                  // (B, nkv, T, d)
-        k = RepeatKv(k, path + "k_repeat/");                                                                 // (B, nh, T, d)
-        v = RepeatKv(v, path + "v_repeat/");                                                                 // (B, nh, T, d)
-        var kT = g.Node("Transpose", path + "k_T", [k], OnnxAttribute.IntList("perm", 0, 1, 3, 2));          // (B, nh, d, T)
-        var scores = g.Node("MatMul", path + "scores", [q, kT]);                                             // (B, nh, T, T)
-        var scaled = g.Node("Mul", path + "scaled_scores", [scores, g.FloatScalar($"const_inv_sqrt_{D}", (float)(1 / Math.Sqrt(D)))]);   // (B, nh, T, T)
-        var masked = g.Node("Add", path + "masked_scores", [scaled, mask]);                                  // (B, nh, T, T)
-        var probs = g.Node("Softmax", path + "probs", [masked], OnnxAttribute.Int("axis", -1));              // (B, nh, T, T)
+        if (cache is not null)
+        {
+            k = g.Node("Concat", cache.PresentKey, [cache.PastKey, k], OnnxAttribute.Int("axis", 2));        // (B, nkv, S, d)
+            v = g.Node("Concat", cache.PresentValue, [cache.PastValue, v], OnnxAttribute.Int("axis", 2));    // (B, nkv, S, d)
+        }
+        k = RepeatKv(k, path + "k_repeat/");                                                                 // (B, nh, S, d)
+        v = RepeatKv(v, path + "v_repeat/");                                                                 // (B, nh, S, d)
+        var kT = g.Node("Transpose", path + "k_T", [k], OnnxAttribute.IntList("perm", 0, 1, 3, 2));          // (B, nh, d, S)
+        var scores = g.Node("MatMul", path + "scores", [q, kT]);                                             // (B, nh, T, S)
+        var scaled = g.Node("Mul", path + "scaled_scores", [scores, g.FloatScalar($"const_inv_sqrt_{D}", (float)(1 / Math.Sqrt(D)))]);   // (B, nh, T, S)
+        var masked = g.Node("Add", path + "masked_scores", [scaled, mask]);                                  // (B, nh, T, S)
+        var probs = g.Node("Softmax", path + "probs", [masked], OnnxAttribute.Int("axis", -1));              // (B, nh, T, S)
         var context = g.Node("MatMul", path + "context", [probs, v]);                                        // (B, nh, T, d)
         var merged = g.Node("Transpose", path + "context/merge", [context], OnnxAttribute.IntList("perm", 0, 2, 1, 3));   // (B, T, nh, d)
         var flat = g.Node("Reshape", path + "context/merged", [merged, g.Int64s($"const_shape_merge_{Heads * D}", 0, 0, Heads * D)]);   // (B, T, nh·d)

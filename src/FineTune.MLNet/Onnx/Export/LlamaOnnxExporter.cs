@@ -14,8 +14,14 @@ namespace FineTune.MLNet.Onnx.Export;
 /// batch pass <see cref="Modules.CausalMask.PositionIdsFromMask"/>'s <c>cumsum(mask) − 1</c>, as HF <c>generate()</c>;
 /// for unpadded rows <c>0 .. T − 1</c>). Output: <c>logits</c> float32 (batch, sequence, vocab). Rows at padding
 /// positions are not meaningful.</para>
-/// <para><b>No KV cache</b> in this version: every call processes the whole sequence (no <c>past_key_values</c>
-/// inputs or <c>present</c> outputs), so generating n tokens costs n full forward passes.</para>
+/// <para>By default there is <b>no KV cache</b>: every call processes the whole sequence, so generating n tokens
+/// costs n full forward passes. With <see cref="LlamaOnnxExportOptions.WithKvCache"/> the graph follows Hugging Face
+/// Optimum's decoder layout: per layer i, inputs <c>past_key_values.{i}.key</c> / <c>.value</c> float32
+/// (batch, num_kv_heads, past_sequence, head_dim) (symbolic <c>past_sequence</c>, 0 for the prefill) and outputs
+/// <c>present.{i}.key</c> / <c>.value</c> (batch, num_kv_heads, past_sequence + sequence, head_dim), keys stored after
+/// RoPE and before the grouped-query repeat. <c>attention_mask</c> then covers past + current positions
+/// (batch, past_sequence + sequence); <c>input_ids</c> and <c>position_ids</c> are the current positions only. Feed each
+/// <c>present</c> back as the next call's <c>past_key_values</c>.</para>
 /// <para>Numerics follow the TorchSharp model in eval mode, in float32 throughout: RMSNorm decomposed
 /// (Pow / ReduceMean / Add eps / Sqrt / Div / Mul), RoPE in HF's rotate_half layout with cos/sin computed in the graph
 /// from <c>position_ids</c> and the <c>model.rotary_emb.inv_freq</c> initializer (already scaled for <c>linear</c> /
@@ -41,6 +47,15 @@ public static class LlamaOnnxExporter
     public const string AttentionMaskName = "attention_mask";
     public const string PositionIdsName = "position_ids";
     public const string LogitsName = "logits";
+    public const string PastSequenceDim = "past_sequence";
+    public const string TotalSequenceDim = "past_sequence + sequence";
+    public const string KvHeadsDim = "num_kv_heads";
+
+    /// <summary>Input name of layer <paramref name="layer"/>'s cached keys (<c>.key</c>) or values (<c>.value</c>).</summary>
+    public static string PastName(int layer, bool key) => $"past_key_values.{layer}.{(key ? "key" : "value")}";
+
+    /// <summary>Output name of layer <paramref name="layer"/>'s updated keys (<c>.key</c>) or values (<c>.value</c>).</summary>
+    public static string PresentName(int layer, bool key) => $"present.{layer}.{(key ? "key" : "value")}";
 
     /// <summary>Writes the ONNX model to <paramref name="path"/> atomically (temporary file, then rename).</summary>
     public static void Export(LlamaForCausalLM model, string path, LlamaOnnxExportOptions? options = null)
@@ -69,16 +84,26 @@ public static class LlamaOnnxExporter
         var weights = new OnnxWeightTable(merged, graph, options.WeightPrecision);
         var g = new LlamaGraph(graph, weights, config);
 
-        graph.Graph.Inputs.Add(TokenInput(InputIdsName));
-        graph.Graph.Inputs.Add(TokenInput(AttentionMaskName));
-        graph.Graph.Inputs.Add(TokenInput(PositionIdsName));
+        bool cached = options.WithKvCache;
+        graph.Graph.Inputs.Add(TokenInput(InputIdsName, SequenceDim));
+        graph.Graph.Inputs.Add(TokenInput(AttentionMaskName, cached ? TotalSequenceDim : SequenceDim));
+        graph.Graph.Inputs.Add(TokenInput(PositionIdsName, SequenceDim));
 
         var x = g.Embeddings(InputIdsName);                                                         // (B, T, C)
         var (cos, sin) = g.RotaryCosSin(PositionIdsName, model.Model.Rotary.InverseFrequencies);     // (B, 1, T, d)
-        var mask = g.CausalMask(AttentionMaskName);                                                 // (B, 1, T, T)
+        var mask = cached
+            ? g.CausalMaskWithPast(AttentionMaskName, InputIdsName)                                 // (B, 1, T, P + T)
+            : g.CausalMask(AttentionMaskName);                                                      // (B, 1, T, T)
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {
-            x = g.Layer(i, x, cos, sin, mask);                                                      // (B, T, C)
+            LlamaGraph.LayerCache? cache = null;
+            if (cached)
+            {
+                cache = new(PastName(i, key: true), PastName(i, key: false), PresentName(i, key: true), PresentName(i, key: false));
+                graph.Graph.Inputs.Add(CacheValue(cache.PastKey, config, PastSequenceDim));
+                graph.Graph.Inputs.Add(CacheValue(cache.PastValue, config, PastSequenceDim));
+            }
+            x = g.Layer(i, x, cos, sin, mask, cache);                                               // (B, T, C)
         }
         var h = g.FinalNorm(x);                                                                     // (B, T, C)
         g.LmHead(h, LogitsName);                                                                    // (B, T, V)
@@ -89,6 +114,11 @@ public static class LlamaOnnxExporter
             Name = LogitsName,
             Shape = [OnnxDim.Symbolic(BatchDim), OnnxDim.Symbolic(SequenceDim), OnnxDim.Fixed(config.VocabSize)],
         });
+        for (var i = 0; cached && i < config.NumHiddenLayers; i++)
+        {
+            graph.Graph.Outputs.Add(CacheValue(PresentName(i, key: true), config, TotalSequenceDim));
+            graph.Graph.Outputs.Add(CacheValue(PresentName(i, key: false), config, TotalSequenceDim));
+        }
         return new OnnxModel
         {
             IrVersion = 8,
@@ -99,10 +129,19 @@ public static class LlamaOnnxExporter
         };
     }
 
-    private static OnnxValueInfo TokenInput(string name) => new()
+    private static OnnxValueInfo TokenInput(string name, string lengthDim) => new()
     {
         Name = name,
         ElemType = OnnxDataType.Int64,
-        Shape = [OnnxDim.Symbolic(BatchDim), OnnxDim.Symbolic(SequenceDim)],
+        Shape = [OnnxDim.Symbolic(BatchDim), OnnxDim.Symbolic(lengthDim)],
+    };
+
+    /// <summary>A cache tensor: float32 (batch, num_kv_heads, <paramref name="lengthDim"/>, head_dim).</summary>
+    private static OnnxValueInfo CacheValue(string name, LlamaConfig config, string lengthDim) => new()
+    {
+        Name = name,
+        ElemType = OnnxDataType.Float,
+        Shape = [OnnxDim.Symbolic(BatchDim), OnnxDim.Fixed(config.KeyValueHeads), OnnxDim.Symbolic(lengthDim),
+            OnnxDim.Fixed(config.EffectiveHeadDim)],
     };
 }
