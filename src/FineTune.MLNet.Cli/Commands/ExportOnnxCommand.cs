@@ -17,12 +17,13 @@ internal static class ExportOnnxCommand
         var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "PEFT LoRA adapter to merge (decoders only)." };
         var output = new Option<FileInfo>("--output") { Description = "The .onnx file to write.", Required = true };
         var fp16 = new Option<bool>("--fp16-weights") { Description = "Store weights as float16 (computation stays float32)." };
-        var command = new Command("export-onnx", "Export a fine-tuned model to ONNX (opset 17) for ONNX Runtime.") { model, adapter, output, fp16 };
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(output)!, r.GetValue(fp16)));
+        var kvCache = new Option<bool>("--kv-cache") { Description = "Decoders: past_key_values inputs and present outputs for incremental decoding." };
+        var command = new Command("export-onnx", "Export a fine-tuned model to ONNX (opset 17) for ONNX Runtime.") { model, adapter, output, fp16, kvCache };
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(output)!, r.GetValue(fp16), r.GetValue(kvCache)));
         return command;
     }
 
-    private static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16)
+    private static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16, bool kvCache)
     {
         try
         {
@@ -38,12 +39,13 @@ internal static class ExportOnnxCommand
             {
                 case "bert" or "distilbert":
                     if (adapter is not null) throw new ArgumentException("--adapter: classifier folders are saved with their LoRA merged; no adapter is needed.");
+                    if (kvCache) throw new ArgumentException("--kv-cache: only decoders (llama, mistral, qwen2) have a KV cache.");
                     using (var classifier = FineTunedTextClassifier.Load(model.FullName))
                         classifier.ExportOnnx(output.FullName, new BertOnnxExportOptions { WeightPrecision = precision });
                     break;
                 case "llama" or "mistral" or "qwen2":
                     using (var llm = CausalLmArguments.Load(model, adapter, "cpu"))
-                        LlamaOnnxExporter.Export(llm, output.FullName, new LlamaOnnxExportOptions { WeightPrecision = precision });
+                        LlamaOnnxExporter.Export(llm, output.FullName, new LlamaOnnxExportOptions { WeightPrecision = precision, WithKvCache = kvCache });
                     break;
                 default:
                     throw new ArgumentException($"--model: model_type '{modelType}' in {configPath} is not exportable (bert, distilbert, llama, mistral, qwen2).");

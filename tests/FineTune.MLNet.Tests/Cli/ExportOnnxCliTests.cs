@@ -54,6 +54,20 @@ public sealed class ExportOnnxCliTests
     }
 
     [Fact]
+    public void KvCacheFlagAddsPastAndPresentTensors()
+    {
+        var output = TempFile("llama-kv.onnx");
+        var (code, stdout, stderr) = CliRunner.Run("export-onnx", "--model", LlamaFixtures.Dir("qwen2"), "--output", output, "--kv-cache");
+        Assert.True(code == 0, stdout + stderr);
+        using var session = new InferenceSession(output);
+        Assert.Contains("past_key_values.0.key", session.InputMetadata.Keys);
+        Assert.Contains("present.0.value", session.OutputMetadata.Keys);
+        var (bad, _, err) = CliRunner.Run("export-onnx", "--model", FineTune.MLNet.Tests.Estimators.TinyClassifierData.ModelFolder(), "--output", TempFile("c.onnx"), "--kv-cache");
+        Assert.Equal(2, bad);
+        Assert.Contains("--kv-cache", err);
+    }
+
+    [Fact]
     public void UnknownModelTypeExitsTwoNamingIt()
     {
         var dir = Path.GetDirectoryName(TempFile("x"))!;

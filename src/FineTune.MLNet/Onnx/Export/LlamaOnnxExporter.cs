@@ -49,7 +49,6 @@ public static class LlamaOnnxExporter
     public const string LogitsName = "logits";
     public const string PastSequenceDim = "past_sequence";
     public const string TotalSequenceDim = "past_sequence + sequence";
-    public const string KvHeadsDim = "num_kv_heads";
 
     /// <summary>Input name of layer <paramref name="layer"/>'s cached keys (<c>.key</c>) or values (<c>.value</c>).</summary>
     public static string PastName(int layer, bool key) => $"past_key_values.{layer}.{(key ? "key" : "value")}";
