@@ -99,9 +99,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = base_layer is not null
-            ? base_layer.forward(x).add_(bias is null ? zeros(1, dtype: x.dtype, device: x.device) : bias)   // (..., out)
-            : nn.functional.linear(x, weight!, bias);                                                         // (..., out)
+        var y = base_layer is not null ? base_layer.forward(x) : nn.functional.linear(x, weight!, bias);   // (..., out)
+        if (base_layer is not null && bias is not null) y = y.add_(bias);
         if (lora_A is not null && !Merged && !AdapterDisabled)
         {
             var update = lora_B!.forward(lora_A.forward(lora_dropout!.forward(x)));   // (..., out)
