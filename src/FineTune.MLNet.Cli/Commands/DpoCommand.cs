@@ -30,11 +30,7 @@ internal static class DpoCommand
         var beta = new Option<double>("--beta") { Description = "β of the implicit reward; higher stays closer to the reference. (0, 100].", DefaultValueFactory = _ => 0.1 };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "cDPO: assumed probability that a preference is flipped. [0, 0.5)." };
         var precompute = new Option<bool>("--precompute-reference") { Description = "Compute the reference log-probs once before training (TRL precompute_ref_log_probs)." };
-        var rank = new Option<int>("--lora-rank") { DefaultValueFactory = _ => 8 };
-        var alpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default 2 × rank)." };
-        var dropout = new Option<double>("--lora-dropout") { DefaultValueFactory = _ => 0.05 };
-        var targets = new Option<string>("--targets") { Description = "Comma-separated module names, or all-linear.", DefaultValueFactory = _ => "all-linear" };
-        var qlora = new Option<bool>("--qlora") { Description = "Store the frozen base weights in 4-bit NF4 (QLoRA); fresh adapters only." };
+        var lora = new LoraArguments("Store the frozen base weights in 4-bit NF4 (QLoRA); fresh adapters only.");
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 5e-5 };
         var batch = new Option<int>("--batch-size") { Description = "Preference pairs per step.", DefaultValueFactory = _ => 8 };
@@ -44,20 +40,21 @@ internal static class DpoCommand
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json and adapter/.", Required = true };
         var command = new Command("dpo", "DPO preference alignment of a decoder LLM with LoRA / QLoRA; writes OUTPUT/adapter (PEFT) and OUTPUT/metrics.json (TRL metric names).")
         {
-            model, adapter, train, valid, promptColumn, chosenColumn, rejectedColumn, beta, labelSmoothing, precompute, rank, alpha, dropout,
-            targets, qlora, epochs, lr, batch, maxLength, seed, device, output,
+            model, adapter, train, valid, promptColumn, chosenColumn, rejectedColumn, beta, labelSmoothing, precompute,
+            epochs, lr, batch, maxLength, seed, device, output,
         };
+        foreach (var option in lora.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(model)!, r.GetValue(adapter), r.GetValue(train)!, r.GetValue(valid), r.GetValue(promptColumn)!, r.GetValue(chosenColumn)!,
-            r.GetValue(rejectedColumn)!, r.GetValue(beta), r.GetValue(labelSmoothing), r.GetValue(precompute), r.GetValue(rank), r.GetValue(alpha),
-            r.GetValue(dropout), r.GetValue(targets)!, r.GetValue(qlora), r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch),
+            r.GetValue(rejectedColumn)!, r.GetValue(beta), r.GetValue(labelSmoothing), r.GetValue(precompute), lora.Settings(r),
+            r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch),
             r.GetValue(maxLength), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!)));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, DirectoryInfo? Adapter, FileInfo Train, FileInfo? Valid, string PromptColumn, string ChosenColumn,
-        string RejectedColumn, double Beta, double LabelSmoothing, bool PrecomputeReference, int Rank, double? Alpha, double Dropout, string Targets,
-        bool QLora, int Epochs, double Lr, int BatchSize, int MaxLength, int Seed, string Device, DirectoryInfo Output)
+        string RejectedColumn, double Beta, double LabelSmoothing, bool PrecomputeReference, LoraSettings Lora,
+        int Epochs, double Lr, int BatchSize, int MaxLength, int Seed, string Device, DirectoryInfo Output)
     {
         public string[] Columns => [PromptColumn, ChosenColumn, RejectedColumn];
     }
@@ -67,7 +64,6 @@ internal static class DpoCommand
     {
         ["AdapterPath"] = "--adapter", ["PromptColumnName"] = "--prompt-column", ["ChosenColumnName"] = "--chosen-column",
         ["RejectedColumnName"] = "--rejected-column", ["Beta"] = "--beta", ["LabelSmoothing"] = "--label-smoothing",
-        ["Rank"] = "--lora-rank", ["Alpha"] = "--lora-alpha", ["Dropout"] = "--lora-dropout", ["TargetModules"] = "--targets",
         ["Epochs"] = "--epochs", ["LearningRate"] = "--lr", ["BatchSize"] = "--batch-size", ["MaxLength"] = "--max-length", ["Device"] = "--device",
     };
 
@@ -96,7 +92,7 @@ internal static class DpoCommand
             Console.WriteLine($"metrics: {metricsPath}, adapter: {adapterDir}");
             return 0;
         }
-        catch (ArgumentException e) when (e.ParamName is { } field && OptionOfField.TryGetValue(field, out var option))
+        catch (ArgumentException e) when (e.ParamName is { } field && (OptionOfField.TryGetValue(field, out var option) || LoraArguments.OptionOfField.TryGetValue(field, out option)))
         {
             return CliErrors.Report(new InvalidDataException($"{option}: {CliErrors.Describe(e)}"));
         }
@@ -110,9 +106,8 @@ internal static class DpoCommand
     {
         if (!a.Model.Exists) throw new DirectoryNotFoundException($"--model: folder '{a.Model.FullName}' does not exist.");
         if (a.Adapter is { Exists: false }) throw new DirectoryNotFoundException($"--adapter: folder '{a.Adapter.FullName}' does not exist.");
-        if (a.Adapter is not null && a.QLora)
+        if (a.Adapter is not null && a.Lora.QuantizeBase)
             throw new ArgumentException("--qlora applies to fresh adapters only; with --adapter the base model is loaded in full precision. Drop one of them.");
-        var targets = a.Targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var options = new DpoFineTuneOptions
         {
             Model = a.Model.FullName,
@@ -123,7 +118,7 @@ internal static class DpoCommand
             Beta = a.Beta,
             LabelSmoothing = a.LabelSmoothing,
             PrecomputeReferenceLogProbs = a.PrecomputeReference,
-            Lora = new LoraSettings { Rank = a.Rank, Alpha = a.Alpha ?? 2.0 * a.Rank, Dropout = a.Dropout, TargetModules = targets, QuantizeBase = a.QLora },
+            Lora = a.Lora,
             Epochs = a.Epochs,
             LearningRate = a.Lr,
             BatchSize = a.BatchSize,

@@ -27,11 +27,7 @@ internal static class SftCommand
         var general = new Option<FileInfo?>("--general-text") { Description = "Plain text, one passage per line: perplexity before and after tuning (forgetting check)." };
         var promptColumn = new Option<string>("--prompt-column") { Description = "Prompt column name.", Required = true };
         var responseColumn = new Option<string>("--response-column") { Description = "Response column name.", Required = true };
-        var rank = new Option<int>("--lora-rank") { DefaultValueFactory = _ => 8 };
-        var alpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default 2 × rank)." };
-        var dropout = new Option<double>("--lora-dropout") { DefaultValueFactory = _ => 0.05 };
-        var targets = new Option<string>("--targets") { Description = "Comma-separated module names, or all-linear.", DefaultValueFactory = _ => "all-linear" };
-        var qlora = new Option<bool>("--qlora") { Description = "Store the frozen base weights in 4-bit NF4 (QLoRA)." };
+        var lora = new LoraArguments("Store the frozen base weights in 4-bit NF4 (QLoRA).");
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 2e-4 };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
@@ -43,25 +39,25 @@ internal static class SftCommand
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json, predictions.jsonl and adapter/.", Required = true };
         var command = new Command("sft", "LoRA / QLoRA supervised fine-tuning of a decoder LLM; writes OUTPUT/adapter (PEFT) and OUTPUT/metrics.json.")
         {
-            model, train, valid, test, general, promptColumn, responseColumn, rank, alpha, dropout, targets, qlora, epochs, lr, batch,
+            model, train, valid, test, general, promptColumn, responseColumn, epochs, lr, batch,
             maxLength, packing, seed, maxNewTokens, device, output,
         };
+        foreach (var option in lora.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(model)!, r.GetValue(train)!, r.GetValue(valid), r.GetValue(test), r.GetValue(general), r.GetValue(promptColumn)!,
-            r.GetValue(responseColumn)!, r.GetValue(rank), r.GetValue(alpha), r.GetValue(dropout), r.GetValue(targets)!, r.GetValue(qlora),
+            r.GetValue(responseColumn)!, lora.Settings(r),
             r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(packing), r.GetValue(seed),
             r.GetValue(maxNewTokens), r.GetValue(device)!, r.GetValue(output)!)));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, FileInfo Train, FileInfo? Valid, FileInfo? Test, FileInfo? GeneralText, string PromptColumn,
-        string ResponseColumn, int Rank, double? Alpha, double Dropout, string Targets, bool QLora, int Epochs, double Lr, int BatchSize,
+        string ResponseColumn, LoraSettings Lora, int Epochs, double Lr, int BatchSize,
         int MaxLength, bool Packing, int Seed, int MaxNewTokens, string Device, DirectoryInfo Output);
 
     /// <summary>Option names for the option fields whose validation messages name them.</summary>
     private static readonly Dictionary<string, string> OptionOfField = new(StringComparer.Ordinal)
     {
-        ["Rank"] = "--lora-rank", ["Alpha"] = "--lora-alpha", ["Dropout"] = "--lora-dropout", ["TargetModules"] = "--targets",
         ["Epochs"] = "--epochs", ["LearningRate"] = "--lr", ["BatchSize"] = "--batch-size", ["MaxLength"] = "--max-length",
         ["MaxNewTokens"] = "--max-new-tokens", ["Device"] = "--device",
     };
@@ -97,7 +93,7 @@ internal static class SftCommand
             Console.WriteLine($"metrics: {metricsPath}, adapter: {adapterDir}");
             return 0;
         }
-        catch (ArgumentException e) when (e.ParamName is { } field && OptionOfField.TryGetValue(field, out var option))
+        catch (ArgumentException e) when (e.ParamName is { } field && (OptionOfField.TryGetValue(field, out var option) || LoraArguments.OptionOfField.TryGetValue(field, out option)))
         {
             return CliErrors.Report(new InvalidDataException($"{option}: {CliErrors.Describe(e)}"));
         }
@@ -110,13 +106,12 @@ internal static class SftCommand
     private static LoraFineTuneOptions BuildOptions(Args a)
     {
         if (!a.Model.Exists) throw new DirectoryNotFoundException($"--model: folder '{a.Model.FullName}' does not exist.");
-        var targets = a.Targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var options = new LoraFineTuneOptions
         {
             Model = a.Model.FullName,
             PromptColumnName = a.PromptColumn,
             ResponseColumnName = a.ResponseColumn,
-            Lora = new LoraSettings { Rank = a.Rank, Alpha = a.Alpha ?? 2.0 * a.Rank, Dropout = a.Dropout, TargetModules = targets, QuantizeBase = a.QLora },
+            Lora = a.Lora,
             Epochs = a.Epochs,
             LearningRate = a.Lr,
             BatchSize = a.BatchSize,

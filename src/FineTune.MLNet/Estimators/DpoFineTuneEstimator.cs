@@ -117,13 +117,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var o = Options;
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        if (!columns.TryGetValue(o.PromptColumnName, out var c)) throw new ArgumentOutOfRangeException("Prompt", $"Prompt column '{o.PromptColumnName}' was not found in the input.");
-        if (c.ItemType is not Microsoft.ML.Data.TextDataViewType || c.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw new ArgumentOutOfRangeException("Prompt", $"Prompt column '{o.PromptColumnName}' must be a String scalar, but is {c.ItemType}.");
-        var probe = new DataViewSchema.Builder();
-        probe.AddColumn(o.OutputColumnName, Microsoft.ML.Data.TextDataViewType.Instance);
-        return new SchemaShape(inputSchema.Where(col => col.Name != o.OutputColumnName).Concat(SchemaShapes.FromSchema(probe.ToSchema())));
+        SchemaShapes.RequireText(inputSchema, Options.PromptColumnName, "Prompt");
+        return SchemaShapes.WithTextColumn(inputSchema, Options.OutputColumnName);
     }
 }

@@ -81,16 +81,7 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var o = Options;
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        foreach (var (name, role) in new[] { (o.PromptColumnName, "Prompt") })
-        {
-            if (!columns.TryGetValue(name, out var c)) throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' was not found in the input.");
-            if (c.ItemType is not Microsoft.ML.Data.TextDataViewType || c.Kind != SchemaShape.Column.VectorKind.Scalar)
-                throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' must be a String scalar, but is {c.ItemType}.");
-        }
-        var probe = new DataViewSchema.Builder();
-        probe.AddColumn(o.OutputColumnName, Microsoft.ML.Data.TextDataViewType.Instance);
-        return new SchemaShape(inputSchema.Where(c => c.Name != o.OutputColumnName).Concat(SchemaShapes.FromSchema(probe.ToSchema())));
+        SchemaShapes.RequireText(inputSchema, Options.PromptColumnName, "Prompt");
+        return SchemaShapes.WithTextColumn(inputSchema, Options.OutputColumnName);
     }
 }

@@ -79,13 +79,8 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
     {
         var o = Options;
         var columns = inputSchema.ToDictionary(c => c.Name);
-        foreach (var (name, role) in new[] { (o.TextColumnName, "Text"), (o.SecondTextColumnName, "SecondText") })
-        {
-            if (name is null) continue;
-            if (!columns.TryGetValue(name, out var c)) throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' was not found in the input.");
-            if (c.ItemType is not Microsoft.ML.Data.TextDataViewType || c.Kind != SchemaShape.Column.VectorKind.Scalar)
-                throw new ArgumentOutOfRangeException(role, $"{role} column '{name}' must be a String scalar, but is {c.ItemType}.");
-        }
+        SchemaShapes.RequireText(inputSchema, o.TextColumnName, "Text");
+        if (o.SecondTextColumnName is { } pair) SchemaShapes.RequireText(inputSchema, pair, "SecondText");
         if (!columns.TryGetValue(o.LabelColumnName, out var label)) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' was not found in the input.");
         var binary = label.ItemType is Microsoft.ML.Data.BooleanDataViewType;
         if (!label.IsKey && !binary) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' must be a key type (use MapValueToKey) or Boolean.");
