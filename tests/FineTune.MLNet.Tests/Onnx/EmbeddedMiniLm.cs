@@ -8,7 +8,7 @@ internal static class EmbeddedMiniLm
 {
     private static readonly Lazy<byte[]> LazyBytes = new(() =>
     {
-        using Stream stream = MiniLmOnnxImporter.OpenEmbeddedMiniLmOnnx();
+        using Stream stream = FineTune.MLNet.Models.Pretrained.MiniLmResources.OpenOnnx();
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();
