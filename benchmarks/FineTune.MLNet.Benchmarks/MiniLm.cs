@@ -1,5 +1,5 @@
-using FineTune.MLNet.Checkpoints;
 using FineTune.MLNet.Models.Bert;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tokenization;
 

@@ -1,5 +1,4 @@
-using FineTune.MLNet.Models.Bert;
-
+using FineTune.MLNet.Formats.HuggingFace;
 namespace FineTune.MLNet.Benchmarks;
 
 /// <summary>

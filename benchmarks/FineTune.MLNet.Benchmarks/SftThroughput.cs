@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Losses;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;

@@ -1,8 +1,8 @@
 using FineTune.MLNet.Losses;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Tokenization.HuggingFace;
-using FineTune.MLNet.Training.Dpo;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 using static TorchSharp.torch;
 
 /// <summary>

@@ -12,8 +12,8 @@ using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Dpo;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 
 var arg = ParseArgs(args);

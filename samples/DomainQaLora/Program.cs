@@ -11,7 +11,7 @@ using FineTune.MLNet.Evaluation;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 
 var arg = ParseArgs(args);

@@ -3,12 +3,12 @@
 //
 //   dotnet run --project samples/SentimentClassifier -c Release [-- --train F --valid F --test F --epochs N --lora-rank R --output DIR]
 using FineTune.MLNet;
-using FineTune.MLNet.Classification;
 using FineTune.MLNet.Data;
 using FineTune.MLNet.Estimators;
-using FineTune.MLNet.Evaluation;
+using FineTune.MLNet.Metrics;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Transformers;
+using FineTune.MLNet.ZeroShot;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

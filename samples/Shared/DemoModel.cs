@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Llama;
 using static TorchSharp.torch;
 

@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
-using FineTune.MLNet.Classification;
 using FineTune.MLNet.Data;
 using FineTune.MLNet.Estimators;
-using FineTune.MLNet.Evaluation;
+using FineTune.MLNet.Metrics;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Transformers;
+using FineTune.MLNet.ZeroShot;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

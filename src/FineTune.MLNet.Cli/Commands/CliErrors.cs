@@ -1,5 +1,5 @@
 using FineTune.MLNet.ChatTemplates;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Cli.Commands;
 

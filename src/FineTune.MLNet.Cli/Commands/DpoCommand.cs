@@ -4,8 +4,8 @@ using FineTune.MLNet.Data;
 using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Dpo;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 
 namespace FineTune.MLNet.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
 using FineTune.MLNet.Models.Bert;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using FineTune.MLNet.Classification;
-using FineTune.MLNet.Onnx.Export;
+using FineTune.MLNet.Export.Onnx;
 
 namespace FineTune.MLNet.Cli.Commands;
 

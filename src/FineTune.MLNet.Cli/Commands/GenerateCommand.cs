@@ -1,7 +1,7 @@
 using System.CommandLine;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Tokenization.HuggingFace;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Cli.Commands;
 

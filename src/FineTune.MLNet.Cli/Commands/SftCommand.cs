@@ -6,7 +6,7 @@ using FineTune.MLNet.Evaluation;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 
 namespace FineTune.MLNet.Cli.Commands;

@@ -1,11 +1,14 @@
 using System.Text.Json;
 using TorchSharp;
 using System.Text.Json.Serialization;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Models.Bert;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tokenization;
-using FineTune.MLNet.Training;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Classification;
@@ -64,7 +67,7 @@ public sealed class FineTunedTextClassifier : IDisposable
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         using (var scope = NewDisposeScope())
         {
-            var weights = MergedStateDict(Model);
+            var weights = LoraMerge.MergedStateDict(Model);
             if (config.ModelType == "distilbert")   // HF key names, so transformers loads the folder as DistilBertForSequenceClassification
                 weights = weights.ToDictionary(kv => DistilBertKeyMap.ToDistilBert(kv.Key), kv => kv.Value);
             SafeTensorsFile.Save(Path.Combine(directory, "model.safetensors"), weights, new Dictionary<string, string> { ["format"] = "pt" });
@@ -85,10 +88,10 @@ public sealed class FineTunedTextClassifier : IDisposable
     /// Writes the classifier as an ONNX model (opset 17, LoRA merged) to <paramref name="path"/> atomically: inputs
     /// <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c> (batch, sequence) int64, outputs <c>logits</c> and
     /// <c>probabilities</c> (batch, num_labels) in the order of <see cref="Labels"/>. Tokenize with <see cref="Tokenizer"/>
-    /// (at most <see cref="MaxLength"/> tokens). See <see cref="Onnx.Export.BertOnnxExporter"/>.
+    /// (at most <see cref="MaxLength"/> tokens). See <see cref="BertOnnxExporter"/>.
     /// </summary>
-    public void ExportOnnx(string path, Onnx.Export.BertOnnxExportOptions? options = null) =>
-        Onnx.Export.BertOnnxExporter.Export(Model, path, options);
+    public void ExportOnnx(string path, BertOnnxExportOptions? options = null) =>
+        BertOnnxExporter.Export(Model, path, options);
 
     /// <summary>Loads a folder written by <see cref="Save"/> (or any HF BERT/DistilBERT sequence-classification folder).</summary>
     public static FineTunedTextClassifier Load(string directory, string device = "cpu")
@@ -111,24 +114,6 @@ public sealed class FineTunedTextClassifier : IDisposable
             foreach (var t in weights.Values) t.Dispose();
         }
         return new FineTunedTextClassifier(model, vocab, tokenizerOptions, labels, meta.MaxLength, TorchDevices.Parse(device));
-    }
-
-    /// <summary>The model's weights with every LoRA update folded in and adapter tensors dropped (HF key names).</summary>
-    internal static Dictionary<string, Tensor> MergedStateDict(BertForSequenceClassification model)
-    {
-        var loraByWeight = model.named_modules().Where(m => m.module is LoraLinear { HasAdapter: true })
-            .ToDictionary(m => m.name + ".weight", m => (LoraLinear)m.module);
-        var dict = new Dictionary<string, Tensor>();
-        using var _ = no_grad();
-        foreach (var (name, p) in model.named_parameters())
-        {
-            if (name.Contains(".lora_")) continue;
-            dict[name] = loraByWeight.TryGetValue(name, out var lora) && !lora.Merged
-                ? p.detach().add(lora.DeltaWeight()).cpu()
-                : p.detach().cpu();
-        }
-        foreach (var (name, b) in model.named_buffers()) dict[name] = b.detach().cpu();
-        return dict;
     }
 
     public void Dispose() => Model.Dispose();

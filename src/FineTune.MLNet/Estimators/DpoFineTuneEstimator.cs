@@ -1,9 +1,10 @@
+using FineTune.MLNet.Data;
 using FineTune.MLNet.Models.Llama;
-using FineTune.MLNet.Peft;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Dpo;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -72,12 +73,12 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
             var monitor = new DpoMetricsMonitor(task, channel, o.DpoProgress, o.Progress);
             var report = new TrainingLoop(o with { Progress = monitor }, channel).Run(model, task);
             channel.Log($"DPO training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-            var generation = new LoraFineTuneOptions
+            var settings = new CausalLmSettings
             {
-                Model = o.Model, PromptColumnName = o.PromptColumnName, OutputColumnName = o.OutputColumnName, Lora = lora, Data = o.Data,
-                Generation = o.Generation, InferenceBatchSize = o.InferenceBatchSize, Seed = o.Seed, Device = o.Device,
+                Model = o.Model, PromptColumnName = o.PromptColumnName, OutputColumnName = o.OutputColumnName, InferenceBatchSize = o.InferenceBatchSize,
+                Lora = lora, Data = o.Data, Generation = o.Generation,
             };
-            return new DpoFineTuneTransformer(new LoraFineTuneTransformer(model, tokenizer, sftBuilder, generation, report), monitor.History.ToList());
+            return new DpoFineTuneTransformer(new LoraFineTuneTransformer(model, tokenizer, sftBuilder, settings, report), monitor.History.ToList());
         }
         catch
         {
@@ -106,7 +107,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
         {
             try
             {
-                ClassificationDataReader.CheckTextColumn(schema, name, role);
+                TextColumns.Check(schema, name, role);
             }
             catch (ArgumentOutOfRangeException e)
             {

@@ -1,8 +1,8 @@
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Dpo;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Estimators;
 

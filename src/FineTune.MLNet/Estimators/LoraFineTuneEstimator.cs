@@ -1,7 +1,8 @@
 using FineTune.MLNet.Models.Llama;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -61,7 +62,12 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         var task = new SftTask(model, sequences, validSequences, SftCollator.ForTokenizer(tokenizer), o.Packing, o.BatchSize, device);
         var report = new TrainingLoop(o, channel).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-        return new LoraFineTuneTransformer(model, tokenizer, builder, o, report);
+        var settings = new CausalLmSettings
+        {
+            Model = o.Model, PromptColumnName = o.PromptColumnName, OutputColumnName = o.OutputColumnName, InferenceBatchSize = o.InferenceBatchSize,
+            Lora = o.Lora, Data = o.Data, Generation = o.Generation,
+        };
+        return new LoraFineTuneTransformer(model, tokenizer, builder, settings, report);
     }
 
     private SftDataset Build(SftExampleBuilder builder, IDataView data, string what)

@@ -1,7 +1,7 @@
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Estimators;
 

@@ -1,7 +1,9 @@
 using FineTune.MLNet.Classification;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Data;
 using FineTune.MLNet.Models.Bert;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Tasks.Classification;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -114,8 +116,8 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
     private IReadOnlyList<string> CheckSchema(Microsoft.ML.DataViewSchema schema, string what)
     {
         var o = Options;
-        ClassificationDataReader.CheckTextColumn(schema, o.TextColumnName, "Text");
-        if (o.SecondTextColumnName is not null) ClassificationDataReader.CheckTextColumn(schema, o.SecondTextColumnName, "SecondText");
+        TextColumns.Check(schema, o.TextColumnName, "Text");
+        if (o.SecondTextColumnName is not null) TextColumns.Check(schema, o.SecondTextColumnName, "SecondText");
         return ClassificationDataReader.CheckLabelColumn(schema, o.LabelColumnName);
     }
 

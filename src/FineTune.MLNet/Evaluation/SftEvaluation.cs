@@ -1,3 +1,5 @@
+using FineTune.MLNet.Metrics;
+
 namespace FineTune.MLNet.Evaluation;
 
 /// <summary>Mean negative log-likelihood (nats per token) over <paramref name="TokenCount"/> scored tokens.</summary>

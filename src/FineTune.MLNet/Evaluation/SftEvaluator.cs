@@ -1,8 +1,9 @@
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Losses;
+using FineTune.MLNet.Metrics;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Tokenization.HuggingFace;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Evaluation;

@@ -1,5 +1,4 @@
-using FineTune.MLNet.Models.Llama;
-
+using FineTune.MLNet.Formats.HuggingFace;
 namespace FineTune.MLNet.Modules;
 
 /// <summary>

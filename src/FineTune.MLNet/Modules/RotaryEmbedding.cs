@@ -1,4 +1,4 @@
-using FineTune.MLNet.Models.Llama;
+using FineTune.MLNet.Formats.HuggingFace;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Modules;

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -93,7 +94,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         if (base_layer is null) { weight!.copy_(value); return; }
         using var quantized = Nf4Linear.FromLinearWeight(value.to(ScalarType.Float32));
-        Checkpoints.StateDictLoader.LoadInto(base_layer, quantized.state_dict(), strict: true);
+        StateDictLoader.LoadInto(base_layer, quantized.state_dict(), strict: true);
     }
 
     public override Tensor forward(Tensor x)

@@ -1,5 +1,6 @@
 using System.Text;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.SafeTensors;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,5 @@
+using FineTune.MLNet.Modules;
+
 namespace FineTune.MLNet.Training;
 
 /// <summary>Optimisation settings shared by the fine-tuning estimators.</summary>

@@ -3,6 +3,7 @@ using Microsoft.ML.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using FineTune.MLNet.Training.Resume;
 
 namespace FineTune.MLNet.Training;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using FineTune.MLNet.Classification;
 
 namespace FineTune.MLNet.Transformers;
 
@@ -78,7 +79,7 @@ internal sealed class ClassifierRowMapper(TextClassificationTransformer owner, D
                         q.AsSpan().CopyTo(editor.Values);
                         v = editor.Commit();
                     })
-                    : (ValueGetter<uint>)((ref uint v) => v = (uint)Training.ClassifierInference.ArgMax(Probabilities()) + 1);
+                    : (ValueGetter<uint>)((ref uint v) => v = (uint)ClassifierInference.ArgMax(Probabilities()) + 1);
             return (ValueGetter<TValue>)getter;
         }
     }

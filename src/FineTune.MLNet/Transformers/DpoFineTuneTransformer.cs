@@ -2,7 +2,7 @@ using FineTune.MLNet.Generation;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Dpo;
+using FineTune.MLNet.Training.Tasks.Dpo;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

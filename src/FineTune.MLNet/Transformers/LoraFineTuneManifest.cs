@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Transformers;
 
@@ -24,10 +23,10 @@ internal sealed record LoraFineTuneManifest(
     public const string FileName = "lora_finetune.json";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
-    public static LoraFineTuneManifest From(LoraFineTuneOptions o) =>
-        new(Path.GetFullPath(o.Model), o.PromptColumnName, o.OutputColumnName, o.InferenceBatchSize, o.Lora, o.Data, o.Generation);
+    public static LoraFineTuneManifest From(CausalLmSettings s) =>
+        new(Path.GetFullPath(s.Model), s.PromptColumnName, s.OutputColumnName, s.InferenceBatchSize, s.Lora, s.Data, s.Generation);
 
-    public LoraFineTuneOptions ToOptions() => new()
+    public CausalLmSettings ToSettings() => new()
     {
         Model = BaseModel, PromptColumnName = PromptColumn, OutputColumnName = OutputColumn, InferenceBatchSize = InferenceBatchSize,
         Lora = Lora, Data = Data, Generation = Generation,
@@ -41,7 +40,7 @@ internal sealed record LoraFineTuneManifest(
         {
             var manifest = JsonSerializer.Deserialize<LoraFineTuneManifest>(File.ReadAllText(path), Json)
                            ?? throw new InvalidDataException($"{path} is empty.");
-            manifest.ToOptions().Validate();
+            manifest.ToSettings().Validate();
             return manifest;
         }
         catch (JsonException e)

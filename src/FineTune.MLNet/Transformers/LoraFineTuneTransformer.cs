@@ -1,10 +1,10 @@
-using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Formats;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -20,12 +20,12 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
 {
     private readonly SftExampleBuilder promptFormatter;
 
-    internal LoraFineTuneTransformer(LlamaForCausalLM model, HfTokenizer tokenizer, SftExampleBuilder promptFormatter, LoraFineTuneOptions options, TrainingReport? report)
+    internal LoraFineTuneTransformer(LlamaForCausalLM model, HfTokenizer tokenizer, SftExampleBuilder promptFormatter, CausalLmSettings settings, TrainingReport? report)
     {
         Model = model;
         Tokenizer = tokenizer;
         this.promptFormatter = promptFormatter;
-        Options = options;
+        Settings = settings;
         TrainingReport = report;
         Generator = new TextGenerator(model, tokenizer);
     }
@@ -33,7 +33,8 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
     public LlamaForCausalLM Model { get; }
     public HfTokenizer Tokenizer { get; }
     public TextGenerator Generator { get; }
-    public LoraFineTuneOptions Options { get; }
+    /// <summary>Base checkpoint, columns, prompt formatting and generation settings.</summary>
+    public CausalLmSettings Settings { get; }
     public TrainingReport? TrainingReport { get; }
 
     public bool IsRowToRowMapper => false;
@@ -45,18 +46,18 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null)
     {
         var ids = prompts.Select(p => (IReadOnlyList<int>)PromptIds(p)).ToList();
-        return Generator.GenerateFromIds(ids, options ?? Options.Generation).Select(r => r.Text.Trim()).ToList();
+        return Generator.GenerateFromIds(ids, options ?? Settings.Generation).Select(r => r.Text.Trim()).ToList();
     }
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
-        var col = inputSchema.GetColumnOrNull(Options.PromptColumnName)
-                  ?? throw new ArgumentOutOfRangeException("Prompt", $"Prompt column '{Options.PromptColumnName}' was not found in the input.");
+        var col = inputSchema.GetColumnOrNull(Settings.PromptColumnName)
+                  ?? throw new ArgumentOutOfRangeException("Prompt", $"Prompt column '{Settings.PromptColumnName}' was not found in the input.");
         if (col.Type is not TextDataViewType)
-            throw new ArgumentOutOfRangeException("Prompt", $"Prompt column '{Options.PromptColumnName}' must be of type String, but is {col.Type}.");
+            throw new ArgumentOutOfRangeException("Prompt", $"Prompt column '{Settings.PromptColumnName}' must be of type String, but is {col.Type}.");
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        builder.AddColumn(Options.OutputColumnName, TextDataViewType.Instance);
+        builder.AddColumn(Settings.OutputColumnName, TextDataViewType.Instance);
         return builder.ToSchema();
     }
 
@@ -76,7 +77,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
     {
         Directory.CreateDirectory(directory);
         SaveAdapter(Path.Combine(directory, "adapter"));
-        Checkpoints.AtomicFile.WriteAllText(Path.Combine(directory, LoraFineTuneManifest.FileName), LoraFineTuneManifest.From(Options).ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, LoraFineTuneManifest.FileName), LoraFineTuneManifest.From(Settings).ToJson());
     }
 
     /// <summary>Loads a folder written by <see cref="Save"/>; the base checkpoint must still be at the recorded path.</summary>
@@ -85,7 +86,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
         var manifest = LoraFineTuneManifest.Read(Path.Combine(directory, LoraFineTuneManifest.FileName));
         if (!Directory.Exists(manifest.BaseModel))
             throw new DirectoryNotFoundException($"The base checkpoint '{manifest.BaseModel}' recorded in {directory}/{LoraFineTuneManifest.FileName} does not exist.");
-        var options = manifest.ToOptions() with { Device = device };
+        var settings = manifest.ToSettings();
         // The recorded settings (not only adapter_config.json) rebuild the layers, so a QLoRA model gets its NF4 base back.
         var model = LlamaForCausalLM.FromPretrained(manifest.BaseModel, manifest.Lora, device);
         try
@@ -98,11 +99,11 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
             throw;
         }
         var tokenizer = HfTokenizer.FromFolder(manifest.BaseModel);
-        return new LoraFineTuneTransformer(model, tokenizer, new SftExampleBuilder(tokenizer, options.Data), options, null);
+        return new LoraFineTuneTransformer(model, tokenizer, new SftExampleBuilder(tokenizer, settings.Data), settings, null);
     }
 
     /// <summary>Writes <c>adapter_config.json</c> + <c>adapter_model.safetensors</c> as PEFT does.</summary>
-    public void SaveAdapter(string directory) => PeftAdapterIO.Save(Model, Options.Lora, directory, Options.Model);
+    public void SaveAdapter(string directory) => PeftAdapterIO.Save(Model, Settings.Lora, directory, Settings.Model);
 
     /// <summary>Writes a Hugging Face checkpoint with the adapter merged in (QLoRA bases are dequantized first).</summary>
     public void SaveMerged(string directory) => LlamaCheckpointWriter.SaveMerged(Model, directory);
@@ -116,7 +117,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
         public long? GetRowCount() => input.GetRowCount();
 
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-            new LookaheadBatchCursor<string>(schema, input, columnsNeeded, [owner.Options.PromptColumnName], owner.Options.InferenceBatchSize,
+            new LookaheadBatchCursor<string>(schema, input, columnsNeeded, [owner.Settings.PromptColumnName], owner.Settings.InferenceBatchSize,
                 rows => owner.Generate(rows.Select(r => r[0]).ToList()),
                 (cursor, _) => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = cursor.Current.AsMemory()));
 

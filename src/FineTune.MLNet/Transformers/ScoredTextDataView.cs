@@ -103,6 +103,6 @@ internal sealed class ScoredTextDataView : IDataView
                 v = editor.Commit();
             });
         }
-        return (ValueGetter<uint>)((ref uint v) => v = (uint)Training.ClassifierInference.ArgMax(cursor.Current) + 1);
+        return (ValueGetter<uint>)((ref uint v) => v = (uint)ClassifierInference.ArgMax(cursor.Current) + 1);
     }
 }

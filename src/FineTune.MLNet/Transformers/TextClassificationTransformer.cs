@@ -1,5 +1,7 @@
 using FineTune.MLNet.Classification;
-using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Data;
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats;
 using FineTune.MLNet.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -36,8 +38,8 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
-        ClassificationDataReader.CheckTextColumn(inputSchema, Columns.Text, "Text");
-        if (Columns.Pair is not null) ClassificationDataReader.CheckTextColumn(inputSchema, Columns.Pair, "SecondText");
+        TextColumns.Check(inputSchema, Columns.Text, "Text");
+        if (Columns.Pair is not null) TextColumns.Check(inputSchema, Columns.Pair, "SecondText");
         return Columns.Binary
             ? ScoredTextDataView.BinaryOutputSchema(inputSchema, Columns.Score, Columns.Probability, Columns.PredictedLabel)
             : ScoredTextDataView.OutputSchema(inputSchema, Classifier.Labels, Columns.Score, Columns.PredictedLabel);
@@ -63,11 +65,11 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
     public void Save(string directory)
     {
         Classifier.Save(directory);
-        Checkpoints.AtomicFile.Write(Path.Combine(directory, ColumnNames.FileName), s => System.Text.Json.JsonSerializer.Serialize(s, Columns));
+        AtomicFile.Write(Path.Combine(directory, ColumnNames.FileName), s => System.Text.Json.JsonSerializer.Serialize(s, Columns));
     }
 
     /// <summary>Writes the fine-tuned model as an ONNX file (see <see cref="FineTunedTextClassifier.ExportOnnx"/>).</summary>
-    public void ExportOnnx(string path, Onnx.Export.BertOnnxExportOptions? options = null) => Classifier.ExportOnnx(path, options);
+    public void ExportOnnx(string path, BertOnnxExportOptions? options = null) => Classifier.ExportOnnx(path, options);
 
     /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
     public static TextClassificationTransformer Load(string directory, string device = "cpu")

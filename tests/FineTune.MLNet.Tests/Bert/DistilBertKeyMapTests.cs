@@ -1,3 +1,5 @@
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Models.Bert;
 using Xunit;
 
@@ -57,7 +59,7 @@ public sealed class DistilBertKeyMapTests
             FineTune.MLNet.Tokenization.WordPieceTokenizerOptions.Uncased, ["no", "yes"], 16, TorchSharp.torch.CPU);
         var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "distilbert-" + Guid.NewGuid().ToString("N")[..8]);
         classifier.Save(dir);
-        var keys = FineTune.MLNet.Checkpoints.SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
+        var keys = SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
         Assert.Equal(HfDistilBertKeys(2).ToHashSet(), keys);
         using var reloaded = FineTune.MLNet.Classification.FineTunedTextClassifier.Load(dir);
         var a = classifier.PredictProbabilities(["w1 w2 w3", "w7"]);

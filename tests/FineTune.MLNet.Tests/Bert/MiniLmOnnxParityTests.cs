@@ -1,6 +1,6 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Export.Onnx;
 using FineTune.MLNet.Models.Bert;
-using FineTune.MLNet.Onnx;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tests.Onnx;
 using FineTune.MLNet.Tokenization;
 using Xunit;

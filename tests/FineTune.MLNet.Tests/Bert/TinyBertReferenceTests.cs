@@ -1,6 +1,7 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Bert;
+using FineTune.MLNet.Modules;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.SafeTensors;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

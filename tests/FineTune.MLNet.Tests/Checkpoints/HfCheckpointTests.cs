@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Bert;
 using Xunit;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.SafeTensors;
 using Xunit;
 using static TorchSharp.torch;
 

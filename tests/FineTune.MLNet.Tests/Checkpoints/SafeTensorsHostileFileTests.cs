@@ -1,5 +1,5 @@
 using System.Text;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.SafeTensors;
 using Xunit;
 
 namespace FineTune.MLNet.Tests.Checkpoints;

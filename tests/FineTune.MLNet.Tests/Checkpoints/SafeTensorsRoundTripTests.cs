@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.SafeTensors;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

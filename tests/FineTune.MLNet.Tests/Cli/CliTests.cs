@@ -1,6 +1,7 @@
 using System.Text.Json;
-using FineTune.MLNet.Tests.Estimators;
+using FineTune.MLNet.Export.Onnx;
 using Xunit;
+using FineTune.MLNet.Tests.Estimators;
 
 namespace FineTune.MLNet.Tests.Cli;
 
@@ -44,7 +45,7 @@ public sealed class CliTests
         Assert.True(File.Exists(Path.Combine(output, "model", "pipeline.json")));
 
         // The exported ONNX serves in ONNX Runtime: class probabilities for a padded batch.
-        using var onnx = new FineTune.MLNet.Onnx.OnnxReferenceRunner(Path.Combine(output, "model.onnx"));
+        using var onnx = new OnnxReferenceRunner(Path.Combine(output, "model.onnx"));
         var outputs = onnx.Run([2, 8, 9, 3, 2, 10, 3, 0], [1, 1, 1, 1, 1, 1, 1, 0], [0, 0, 0, 0, 0, 0, 0, 0], 2, 4);
         var probabilities = outputs["probabilities"];
         Assert.Equal([2L, 3L], probabilities.Shape);

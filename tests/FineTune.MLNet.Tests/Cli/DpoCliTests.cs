@@ -1,7 +1,7 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
-using FineTune.MLNet.Tests.Sft;
+using FineTune.MLNet.Formats.SafeTensors;
 using Xunit;
+using FineTune.MLNet.Tests.Sft;
 
 namespace FineTune.MLNet.Tests.Cli;
 

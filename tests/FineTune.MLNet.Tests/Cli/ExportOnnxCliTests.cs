@@ -1,6 +1,7 @@
-using FineTune.MLNet.Tests.Llama;
+using FineTune.MLNet.Export.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
+using FineTune.MLNet.Tests.Llama;
 
 namespace FineTune.MLNet.Tests.Cli;
 
@@ -46,7 +47,7 @@ public sealed class ExportOnnxCliTests
         Assert.True(code == 0, stdout + stderr);
         using var classifier = FineTune.MLNet.Classification.FineTunedTextClassifier.Load(folder);
         var expected = classifier.PredictProbabilities(["good product", "awful"]);
-        using var onnx = new FineTune.MLNet.Onnx.OnnxReferenceRunner(output);
+        using var onnx = new OnnxReferenceRunner(output);
         var batch = classifier.Tokenizer.EncodeBatch(["good product", "awful"], null, 16);
         var probabilities = onnx.Run(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds, batch.BatchSize, batch.SequenceLength)["probabilities"].Data;
         for (var i = 0; i < 2; i++)

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.SafeTensors;
+using Xunit;
 using FineTune.MLNet.Tests.Llama;
 using FineTune.MLNet.Tests.Sft;
-using Xunit;
 
 namespace FineTune.MLNet.Tests.Cli;
 

@@ -1,5 +1,5 @@
-using FineTune.MLNet.Tests.Llama;
 using Xunit;
+using FineTune.MLNet.Tests.Llama;
 
 namespace FineTune.MLNet.Tests.Cli;
 

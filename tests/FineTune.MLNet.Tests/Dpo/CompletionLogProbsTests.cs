@@ -1,8 +1,8 @@
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tests.Llama;
-using FineTune.MLNet.Training.Dpo;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Xunit;
 using static TorchSharp.torch;
 

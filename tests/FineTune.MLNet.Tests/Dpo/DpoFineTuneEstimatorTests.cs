@@ -2,7 +2,8 @@ using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tests.Sft;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Dpo;
+using FineTune.MLNet.Training.Tasks.Dpo;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Xunit;
@@ -37,7 +38,7 @@ public sealed class DpoFineTuneEstimatorTests(Xunit.Abstractions.ITestOutputHelp
         Beta = 0.1,
         Seed = 5,
         Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = ["all-linear"] },
-        Data = new FineTune.MLNet.Training.Sft.SftDataOptions { MaxLength = 64 },
+        Data = new SftDataOptions { MaxLength = 64 },
         Generation = new FineTune.MLNet.Generation.GenerationOptions { MaxNewTokens = 6 },
         DpoProgress = sink is null ? null : new SyncProgress<DpoProgress>(sink),
     };
@@ -86,7 +87,7 @@ public sealed class DpoFineTuneEstimatorTests(Xunit.Abstractions.ITestOutputHelp
                {
                    Model = model, Epochs = 100, BatchSize = 8, LearningRate = 1e-2, WarmupRatio = 0.05, Seed = 5,
                    Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = ["all-linear"] },
-                   Data = new FineTune.MLNet.Training.Sft.SftDataOptions { MaxLength = 64 },
+                   Data = new SftDataOptions { MaxLength = 64 },
                    Generation = new FineTune.MLNet.Generation.GenerationOptions { MaxNewTokens = 6 },
                }).Fit(sftRows))
         {

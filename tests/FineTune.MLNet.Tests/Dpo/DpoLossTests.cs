@@ -1,5 +1,5 @@
 using FineTune.MLNet.Losses;
-using FineTune.MLNet.Training.Dpo;
+using FineTune.MLNet.Training.Tasks.Dpo;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
@@ -70,7 +71,7 @@ public sealed class TextClassificationEstimatorTests
 
         // The saved classifier folder is a plain HF checkpoint: no LoRA tensors left, merged weights instead.
         var classifierDir = Directory.GetDirectories(dir).Single(d => d.EndsWith("text-classifier"));
-        var keys = FineTune.MLNet.Checkpoints.SafeTensorsFile.ReadHeader(Path.Combine(classifierDir, "model.safetensors")).Keys;
+        var keys = SafeTensorsFile.ReadHeader(Path.Combine(classifierDir, "model.safetensors")).Keys;
         Assert.DoesNotContain(keys, k => k.Contains("lora_"));
         Assert.Contains("classifier.weight", keys);
     }
@@ -104,7 +105,7 @@ public sealed class TextClassificationEstimatorTests
         Assert.DoesNotContain(trainable, n => n.Contains("key.lora_"));
 
         // Frozen base weights are exactly the checkpoint's.
-        var original = FineTune.MLNet.Checkpoints.SafeTensorsFile.Load(Path.Combine(model, "model.safetensors"));
+        var original = SafeTensorsFile.Load(Path.Combine(model, "model.safetensors"));
         var key = "bert.encoder.layer.0.attention.self.query.weight";
         var now = net.named_parameters().Single(p => p.name == key).parameter;
         Assert.True(original[key].eq(now.detach().cpu()).all().item<bool>());

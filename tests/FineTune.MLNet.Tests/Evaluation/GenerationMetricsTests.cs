@@ -1,4 +1,4 @@
-using FineTune.MLNet.Evaluation;
+using FineTune.MLNet.Metrics;
 using Xunit;
 
 namespace FineTune.MLNet.Tests.Evaluation;

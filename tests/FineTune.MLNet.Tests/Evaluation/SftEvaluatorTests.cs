@@ -6,7 +6,7 @@ using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tests.Sft;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,10 +1,11 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Bert;
 using FineTune.MLNet.Models.Llama;
-using FineTune.MLNet.Tests.Llama;
+using FineTune.MLNet.Modules;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using FineTune.MLNet.Tests.Llama;
 
 namespace FineTune.MLNet.Tests.Gpu;
 

@@ -1,3 +1,5 @@
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
@@ -102,7 +104,7 @@ public class LlamaCacheAndSaveTests
         var dir = TempDir();
         LlamaCheckpointWriter.SaveMerged(m, dir, ScalarType.BFloat16);
         Assert.Equal("bfloat16", LlamaConfig.FromJsonFile(Path.Combine(dir, "config.json")).TorchDtype);
-        var header = FineTune.MLNet.Checkpoints.SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors"));
+        var header = SafeTensorsFile.ReadHeader(Path.Combine(dir, "model.safetensors"));
         Assert.All(header.Values, h => Assert.Equal("BF16", h.DType));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
 using Xunit;

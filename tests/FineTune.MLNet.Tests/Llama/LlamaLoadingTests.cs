@@ -1,4 +1,4 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using Xunit;

@@ -1,5 +1,5 @@
-using FineTune.MLNet.Onnx;
-using FineTune.MLNet.Onnx.Proto;
+using FineTune.MLNet.Formats.Onnx;
+using FineTune.MLNet.Import.MiniLm;
 
 namespace FineTune.MLNet.Tests.Onnx;
 
@@ -8,7 +8,7 @@ internal static class EmbeddedMiniLm
 {
     private static readonly Lazy<byte[]> LazyBytes = new(() =>
     {
-        using Stream stream = FineTune.MLNet.Models.Pretrained.MiniLmResources.OpenOnnx();
+        using Stream stream = MiniLmResources.OpenOnnx();
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();

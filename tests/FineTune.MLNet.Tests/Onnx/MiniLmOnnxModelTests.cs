@@ -1,5 +1,5 @@
-using FineTune.MLNet.Onnx;
-using FineTune.MLNet.Onnx.Proto;
+using FineTune.MLNet.Formats.Onnx;
+using FineTune.MLNet.Import.MiniLm;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using Xunit;

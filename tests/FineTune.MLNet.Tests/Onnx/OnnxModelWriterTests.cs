@@ -1,4 +1,4 @@
-using FineTune.MLNet.Onnx.Proto;
+using FineTune.MLNet.Formats.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
 

@@ -1,5 +1,5 @@
-using FineTune.MLNet.Onnx;
-using FineTune.MLNet.Onnx.Proto;
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.Onnx;
 using Xunit;
 using Xunit.Abstractions;
 

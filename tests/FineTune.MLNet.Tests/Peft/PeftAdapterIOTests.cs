@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using Xunit;

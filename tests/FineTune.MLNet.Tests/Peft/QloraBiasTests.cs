@@ -1,8 +1,8 @@
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
-using FineTune.MLNet.Tests.Llama;
 using Xunit;
 using static TorchSharp.torch;
+using FineTune.MLNet.Tests.Llama;
 
 namespace FineTune.MLNet.Tests.Peft;
 

@@ -1,7 +1,8 @@
-using FineTune.MLNet.Checkpoints;
 using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Xunit;
@@ -35,7 +36,7 @@ public sealed class LoraFineTuneEstimatorTests
         MaxGradNorm = 1.0,
         Seed = 5,
         Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = ["all-linear"], QuantizeBase = qlora },
-        Data = new FineTune.MLNet.Training.Sft.SftDataOptions { MaxLength = 64 },
+        Data = new SftDataOptions { MaxLength = 64 },
         Generation = new FineTune.MLNet.Generation.GenerationOptions { MaxNewTokens = 8 },
         Progress = sink is null ? null : new SyncProgress(sink),
     };
@@ -106,7 +107,7 @@ public sealed class LoraFineTuneEstimatorTests
     {
         var ml = new MLContext(seed: 1);
         var rows = Facts.Select(f => new QaRow { Prompt = f.Prompt, Response = "" }).ToArray();
-        var options = Options(TinyLlamaFolder.Create(), qlora: false) with { Data = new FineTune.MLNet.Training.Sft.SftDataOptions { MaxLength = 64, AppendEos = false } };
+        var options = Options(TinyLlamaFolder.Create(), qlora: false) with { Data = new SftDataOptions { MaxLength = 64, AppendEos = false } };
         var e = Assert.ThrowsAny<InvalidDataException>(() => ml.Transforms.LoraFineTune(options).Fit(ml.Data.LoadFromEnumerable(rows)));
         Assert.Contains("supervised", e.Message);
     }

@@ -1,7 +1,7 @@
 using FineTune.MLNet.Losses;
 using FineTune.MLNet.Models.Llama;
-using FineTune.MLNet.Training.Sft;
 using FineTune.MLNet.Tests.Llama;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using FineTune.MLNet.Tests.Tokenization.HuggingFace;
 using FineTune.MLNet.Tokenization.HuggingFace;
-using FineTune.MLNet.Training.Sft;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Xunit;
 
 namespace FineTune.MLNet.Tests.Sft;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using FineTune.MLNet.Models.Pretrained;
+using FineTune.MLNet.Import.MiniLm;
 using Xunit;
 
 namespace FineTune.MLNet.Tests.Tokenization;

@@ -1,4 +1,4 @@
-using FineTune.MLNet.Models.Pretrained;
+using FineTune.MLNet.Import.MiniLm;
 using FineTune.MLNet.Tokenization;
 
 namespace FineTune.MLNet.Tests.Tokenization;

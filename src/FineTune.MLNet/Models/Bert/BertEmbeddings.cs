@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using FineTune.MLNet.Formats.HuggingFace;
 
 namespace FineTune.MLNet.Models.Bert;
 

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Peft;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
-using FineTune.MLNet.Models.Pretrained;
-using FineTune.MLNet.Onnx;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Import.MiniLm;
 using FineTune.MLNet.Tokenization;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
 using TorchSharp;
 using static TorchSharp.torch;

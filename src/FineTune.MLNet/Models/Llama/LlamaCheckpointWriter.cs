@@ -1,4 +1,5 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
 using TorchSharp;
 using static TorchSharp.torch;
 

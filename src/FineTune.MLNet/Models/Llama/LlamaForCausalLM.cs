@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
 using TorchSharp.Modules;

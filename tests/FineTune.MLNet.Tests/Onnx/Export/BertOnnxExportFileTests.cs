@@ -1,7 +1,6 @@
 using FineTune.MLNet.Classification;
-using FineTune.MLNet.Onnx;
-using FineTune.MLNet.Onnx.Export;
-using FineTune.MLNet.Onnx.Proto;
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Tokenization;
 using Xunit;
 using static FineTune.MLNet.Tests.Onnx.Export.TinyBertModels;

@@ -1,5 +1,5 @@
-using FineTune.MLNet.Onnx.Export;
-using FineTune.MLNet.Onnx.Proto;
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Peft;
 using Xunit;
 using static FineTune.MLNet.Tests.Onnx.Export.TinyBertModels;

@@ -1,12 +1,13 @@
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
-using FineTune.MLNet.Onnx.Export;
-using FineTune.MLNet.Onnx.Proto;
 using FineTune.MLNet.Peft;
-using FineTune.MLNet.Tests.Llama;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
 using static TorchSharp.torch;
+using FineTune.MLNet.Tests.Llama;
 
 namespace FineTune.MLNet.Tests.Onnx.Export;
 

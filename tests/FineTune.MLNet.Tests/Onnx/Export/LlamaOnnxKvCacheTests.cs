@@ -1,11 +1,11 @@
-using FineTune.MLNet.Models.Llama;
-using FineTune.MLNet.Onnx.Export;
-using FineTune.MLNet.Onnx.Proto;
-using FineTune.MLNet.Tests.Llama;
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit;
 using static TorchSharp.torch;
+using FineTune.MLNet.Tests.Llama;
 
 namespace FineTune.MLNet.Tests.Onnx.Export;
 

@@ -1,7 +1,6 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Export.Onnx;
 using FineTune.MLNet.Models.Bert;
-using FineTune.MLNet.Onnx;
-using FineTune.MLNet.Onnx.Export;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization;
 using Xunit;
 using static FineTune.MLNet.Tests.Onnx.Export.TinyBertModels;

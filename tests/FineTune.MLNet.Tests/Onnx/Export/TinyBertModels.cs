@@ -1,5 +1,6 @@
+using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Bert;
-using FineTune.MLNet.Onnx;
 using FineTune.MLNet.Peft;
 using static TorchSharp.torch;
 

@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace FineTune.MLNet.Formats.HuggingFace;
+
+/// <summary>
+/// Reads and writes Hugging Face <c>config.json</c> files of encoder models as <see cref="BertConfig"/>:
+/// <c>model_type</c> <c>bert</c> (BERT, MiniLM, ...) and <c>distilbert</c>, whose keys are mapped
+/// (dim -> hidden_size, n_layers -> num_hidden_layers, n_heads -> num_attention_heads, hidden_dim -> intermediate_size,
+/// activation -> hidden_act, dropout / attention_dropout / seq_classif_dropout; no token types, LayerNorm eps 1e-12).
+/// Missing optional keys take transformers' defaults (configuration_bert.py, configuration_distilbert.py).
+/// </summary>
+public static class HfEncoderConfig
+{
+    private static readonly string[] BertRequired = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"];
+
+    /// <summary>BertConfig property -> DistilBERT config key, for error messages and writing.</summary>
+    private static readonly Dictionary<string, string> DistilBertKeys = new()
+    {
+        [nameof(BertConfig.HiddenSize)] = "dim",
+        [nameof(BertConfig.NumHiddenLayers)] = "n_layers",
+        [nameof(BertConfig.NumAttentionHeads)] = "n_heads",
+        [nameof(BertConfig.IntermediateSize)] = "hidden_dim",
+        [nameof(BertConfig.HiddenAct)] = "activation",
+        [nameof(BertConfig.HiddenDropoutProb)] = "dropout",
+        [nameof(BertConfig.AttentionProbsDropoutProb)] = "attention_dropout",
+        [nameof(BertConfig.ClassifierDropout)] = "seq_classif_dropout",
+    };
+
+    /// <summary>Reads and validates <paramref name="path"/>; errors name the file and the field.</summary>
+    public static BertConfig Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
+        }
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Config file '{path}' is not valid JSON: {e.Message}", e);
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"Config file '{path}' must hold a JSON object.");
+            }
+            var fields = new ConfigFields(doc.RootElement, path);
+            var modelType = fields.String("model_type", null)
+                ?? throw new InvalidDataException($"Config file '{path}': field 'model_type' is missing (expected bert or distilbert).");
+            var config = modelType switch
+            {
+                "bert" => FromBert(fields),
+                "distilbert" => FromDistilBert(fields),
+                _ => throw new NotSupportedException(
+                    $"Config file '{path}': model_type '{modelType}' is not supported; supported: {string.Join(", ", BertConfig.SupportedModelTypes)} (MiniLM checkpoints are model_type bert)."),
+            };
+            try
+            {
+                config.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                var key = JsonKey(modelType, e.ParamName ?? "");
+                throw new InvalidDataException($"Config file '{path}': field '{key}' is invalid: {e.Message}", e);
+            }
+            return config;
+        }
+    }
+
+    /// <summary>The Hugging Face <c>config.json</c> text for <paramref name="config"/> (keys sorted, indented).</summary>
+    public static string ToJson(BertConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        var json = config.ModelType == "distilbert" ? DistilBertNode(config) : BertNode(config);
+        var labels = config.LabelNames();
+        var id2label = new JsonObject();
+        var label2id = new JsonObject();
+        for (int i = 0; i < labels.Count; i++)
+        {
+            id2label[i.ToString(CultureInfo.InvariantCulture)] = labels[i];
+            label2id[labels[i]] = i;
+        }
+        json["id2label"] = id2label;
+        json["label2id"] = label2id;
+        json["model_type"] = config.ModelType;
+        json["pad_token_id"] = config.PadTokenId;
+        json["vocab_size"] = config.VocabSize;
+        json["max_position_embeddings"] = config.MaxPositionEmbeddings;
+        json["initializer_range"] = 0.02;
+        var sorted = new JsonObject();
+        foreach (var (key, value) in json.OrderBy(p => p.Key, StringComparer.Ordinal).ToList())
+        {
+            json.Remove(key);
+            sorted[key] = value;
+        }
+        return sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonObject BertNode(BertConfig config)
+    {
+        // The [JsonPropertyName] attributes give the HF key names; labels are rewritten as id2label/label2id.
+        var json = JsonSerializer.SerializeToNode(config)!.AsObject();
+        json.Remove("num_labels");
+        json["architectures"] = new JsonArray("BertForSequenceClassification");
+        json["position_embedding_type"] = "absolute";
+        return json;
+    }
+
+    private static JsonObject DistilBertNode(BertConfig config) => new()
+    {
+        ["architectures"] = new JsonArray("DistilBertForSequenceClassification"),
+        ["dim"] = config.HiddenSize,
+        ["n_layers"] = config.NumHiddenLayers,
+        ["n_heads"] = config.NumAttentionHeads,
+        ["hidden_dim"] = config.IntermediateSize,
+        ["activation"] = config.HiddenAct,
+        ["dropout"] = config.HiddenDropoutProb,
+        ["attention_dropout"] = config.AttentionProbsDropoutProb,
+        ["seq_classif_dropout"] = config.ClassifierDropout ?? 0.2,
+        ["sinusoidal_pos_embds"] = false,
+        ["tie_weights_"] = true,
+    };
+
+    private static BertConfig FromBert(ConfigFields f)
+    {
+        foreach (var key in BertRequired)
+        {
+            f.RequireInt(key);
+        }
+        var positionType = f.String("position_embedding_type", "absolute");
+        if (positionType != "absolute")
+        {
+            throw new NotSupportedException($"Config file '{f.Path}': field 'position_embedding_type' is '{positionType}'; only 'absolute' is supported.");
+        }
+        var (numLabels, id2label) = f.Labels();
+        return new BertConfig
+        {
+            ModelType = "bert",
+            VocabSize = f.Int("vocab_size", 0),
+            HiddenSize = f.Int("hidden_size", 0),
+            NumHiddenLayers = f.Int("num_hidden_layers", 0),
+            NumAttentionHeads = f.Int("num_attention_heads", 0),
+            IntermediateSize = f.Int("intermediate_size", 0),
+            HiddenAct = f.String("hidden_act", "gelu")!,
+            MaxPositionEmbeddings = f.Int("max_position_embeddings", 512),
+            TypeVocabSize = f.Int("type_vocab_size", 2),
+            LayerNormEps = f.Double("layer_norm_eps", 1e-12),
+            PadTokenId = f.Int("pad_token_id", 0),
+            NumLabels = numLabels,
+            Id2Label = id2label,
+            HiddenDropoutProb = f.Double("hidden_dropout_prob", 0.1),
+            AttentionProbsDropoutProb = f.Double("attention_probs_dropout_prob", 0.1),
+            ClassifierDropout = f.NullableDouble("classifier_dropout"),
+        };
+    }
+
+    private static BertConfig FromDistilBert(ConfigFields f)
+    {
+        foreach (var key in new[] { "vocab_size", "dim", "n_layers", "n_heads", "hidden_dim" })
+        {
+            f.RequireInt(key);
+        }
+        var (numLabels, id2label) = f.Labels();
+        return new BertConfig
+        {
+            ModelType = "distilbert",
+            VocabSize = f.Int("vocab_size", 0),
+            HiddenSize = f.Int("dim", 0),
+            NumHiddenLayers = f.Int("n_layers", 0),
+            NumAttentionHeads = f.Int("n_heads", 0),
+            IntermediateSize = f.Int("hidden_dim", 0),
+            HiddenAct = f.String("activation", "gelu")!,
+            MaxPositionEmbeddings = f.Int("max_position_embeddings", 512),
+            TypeVocabSize = 0,
+            LayerNormEps = 1e-12, // fixed in modeling_distilbert.py
+            PadTokenId = f.Int("pad_token_id", 0),
+            NumLabels = numLabels,
+            Id2Label = id2label,
+            HiddenDropoutProb = f.Double("dropout", 0.1),
+            AttentionProbsDropoutProb = f.Double("attention_dropout", 0.1),
+            ClassifierDropout = f.NullableDouble("seq_classif_dropout") ?? 0.2,
+        };
+    }
+
+    private static string JsonKey(string modelType, string property)
+    {
+        if (modelType == "distilbert" && DistilBertKeys.TryGetValue(property, out var key))
+        {
+            return key;
+        }
+        var info = typeof(BertConfig).GetProperty(property);
+        var attribute = info?.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false)
+            .OfType<System.Text.Json.Serialization.JsonPropertyNameAttribute>().FirstOrDefault();
+        return attribute?.Name ?? property;
+    }
+
+    /// <summary>Typed access to a config object's fields, with errors naming the file and the field.</summary>
+    private sealed class ConfigFields(JsonElement root, string path)
+    {
+        public string Path => path;
+
+        public void RequireInt(string key)
+        {
+            if (!root.TryGetProperty(key, out _))
+            {
+                throw Missing(key, "an integer");
+            }
+            Int(key, 0);
+        }
+
+        public int Int(string key, int fallback)
+        {
+            if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return fallback;
+            }
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var result))
+            {
+                throw Mistyped(key, "an integer", value);
+            }
+            return result;
+        }
+
+        public double Double(string key, double fallback) => NullableDouble(key) ?? fallback;
+
+        public double? NullableDouble(string key)
+        {
+            if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            if (value.ValueKind != JsonValueKind.Number)
+            {
+                throw Mistyped(key, "a number", value);
+            }
+            return value.GetDouble();
+        }
+
+        public string? String(string key, string? fallback)
+        {
+            if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return fallback;
+            }
+            if (value.ValueKind != JsonValueKind.String)
+            {
+                throw Mistyped(key, "a string", value);
+            }
+            return value.GetString();
+        }
+
+        /// <summary>Class count and names from <c>id2label</c> (keys "0".."n-1"), else <c>num_labels</c>, else 2.</summary>
+        public (int Count, IReadOnlyList<string>? Names) Labels()
+        {
+            int? numLabels = root.TryGetProperty("num_labels", out _) ? Int("num_labels", 2) : null;
+            if (!root.TryGetProperty("id2label", out var map) || map.ValueKind == JsonValueKind.Null)
+            {
+                return (numLabels ?? 2, null);
+            }
+            if (map.ValueKind != JsonValueKind.Object)
+            {
+                throw Mistyped("id2label", "an object {\"0\": name, ...}", map);
+            }
+            var names = new Dictionary<int, string>();
+            foreach (var entry in map.EnumerateObject())
+            {
+                if (!int.TryParse(entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                    || entry.Value.ValueKind != JsonValueKind.String || !names.TryAdd(id, entry.Value.GetString()!))
+                {
+                    throw new InvalidDataException($"Config file '{path}': field 'id2label' entry '{entry.Name}' must map a distinct non-negative integer id to a string.");
+                }
+            }
+            if (names.Count == 0 || names.Keys.Max() != names.Count - 1)
+            {
+                throw new InvalidDataException($"Config file '{path}': field 'id2label' must have ids 0..n-1, got {string.Join(", ", names.Keys.Order())}.");
+            }
+            if (numLabels is not null && numLabels != names.Count)
+            {
+                throw new InvalidDataException($"Config file '{path}': field 'num_labels' is {numLabels} but 'id2label' has {names.Count} entries.");
+            }
+            return (names.Count, [.. Enumerable.Range(0, names.Count).Select(i => names[i])]);
+        }
+
+        private InvalidDataException Missing(string key, string expected) =>
+            new($"Config file '{path}': required field '{key}' is missing (expected {expected}).");
+
+        private InvalidDataException Mistyped(string key, string expected, JsonElement actual) =>
+            new($"Config file '{path}': field '{key}' must be {expected}, got {actual.ValueKind} {Truncate(actual.GetRawText())}.");
+
+        private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "...";
+    }
+}

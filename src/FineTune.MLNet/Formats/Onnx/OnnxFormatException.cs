@@ -1,0 +1,7 @@
+namespace FineTune.MLNet.Formats.Onnx;
+
+/// <summary>Thrown when bytes are not a well-formed ONNX model of the subset this library reads or writes.</summary>
+public sealed class OnnxFormatException : Exception
+{
+    public OnnxFormatException(string message) : base(message) { }
+}

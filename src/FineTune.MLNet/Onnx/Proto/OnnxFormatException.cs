@@ -1,7 +1,0 @@
-namespace FineTune.MLNet.Onnx.Proto;
-
-/// <summary>Thrown when bytes are not a well-formed ONNX model of the subset this library reads or writes.</summary>
-public sealed class OnnxFormatException : Exception
-{
-    public OnnxFormatException(string message) : base(message) { }
-}

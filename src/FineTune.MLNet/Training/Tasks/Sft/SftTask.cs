@@ -1,0 +1,67 @@
+using FineTune.MLNet.Losses;
+using FineTune.MLNet.Models.Llama;
+using static TorchSharp.torch;
+
+namespace FineTune.MLNet.Training.Tasks.Sft;
+
+/// <summary>
+/// Supervised fine-tuning of a causal LM for <see cref="TrainingLoop"/>: completion-only next-token loss (labels −100 on
+/// prompts and padding), right-padded batches, or packed rows with block-diagonal causal attention.
+/// </summary>
+internal sealed class SftTask : ITrainingTask
+{
+    private readonly LlamaForCausalLM model;
+    private readonly IReadOnlyList<SftSequence> train;
+    private readonly IReadOnlyList<SftSequence>? valid;
+    private readonly SftCollator collator;
+    private readonly bool packed;
+    private readonly int evalBatchSize;
+    private readonly Device device;
+
+    public SftTask(LlamaForCausalLM model, IReadOnlyList<SftSequence> train, IReadOnlyList<SftSequence>? valid, SftCollator collator,
+        bool packed, int evalBatchSize, Device device)
+    {
+        this.model = model;
+        this.train = train;
+        this.valid = valid;
+        this.collator = collator;
+        this.packed = packed;
+        this.evalBatchSize = evalBatchSize;
+        this.device = device;
+        Lengths = train.Select(s => s.InputIds.Length).ToArray();
+    }
+
+    public IReadOnlyList<int> Lengths { get; }
+
+    public (Tensor Loss, long Tokens) ComputeLoss(int[] rows)
+    {
+        var batch = collator.Collate(rows.Select(r => train[r]).ToArray());
+        using var t = batch.ToTensors(device);
+        var logits = Forward(batch, t);                                       // (B, T, V)
+        return (CausalLmLoss.MeanNll(logits, t.Labels), rows.Sum(r => (long)train[r].InputIds.Length));
+    }
+
+    public ValidationResult? Validate()
+    {
+        if (valid is not { Count: > 0 }) return null;
+        double sum = 0, count = 0;
+        for (var start = 0; start < valid.Count; start += evalBatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = collator.Collate(valid.Skip(start).Take(evalBatchSize).ToArray());
+            using var t = batch.ToTensors(device);
+            var (s, c) = CausalLmLoss.SumNll(Forward(batch, t), t.Labels);
+            sum += s.item<float>();
+            count += c.item<long>();
+        }
+        return new ValidationResult(count == 0 ? double.NaN : sum / count);
+    }
+
+    /// <summary>Logits (B, T, V) of a collated batch.</summary>
+    private Tensor Forward(SftBatch batch, SftBatchTensors t)
+    {
+        using var scope = NewDisposeScope();
+        var mask = packed ? batch.CreateBlockCausalMask(device) : t.AttentionMask;
+        return model.Forward(t.InputIds, mask, t.PositionIds).MoveToOuterDisposeScope();
+    }
+}
