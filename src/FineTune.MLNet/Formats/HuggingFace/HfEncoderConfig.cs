@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.MLNet.Formats.Json;
 
 namespace FineTune.MLNet.Formats.HuggingFace;
 
@@ -51,13 +52,14 @@ public static class HfEncoderConfig
             {
                 throw new InvalidDataException($"Config file '{path}' must hold a JSON object.");
             }
-            var fields = new ConfigFields(doc.RootElement, path);
-            var modelType = fields.String("model_type", null)
+            var fields = new JsonFields($"Config file '{path}'");
+            var root = doc.RootElement;
+            var modelType = fields.String(root, "model_type")
                 ?? throw new InvalidDataException($"Config file '{path}': field 'model_type' is missing (expected bert or distilbert).");
             var config = modelType switch
             {
-                "bert" => FromBert(fields),
-                "distilbert" => FromDistilBert(fields),
+                "bert" => FromBert(fields, root, path),
+                "distilbert" => FromDistilBert(fields, root, path),
                 _ => throw new NotSupportedException(
                     $"Config file '{path}': model_type '{modelType}' is not supported; supported: {string.Join(", ", BertConfig.SupportedModelTypes)} (MiniLM checkpoints are model_type bert)."),
             };
@@ -129,64 +131,64 @@ public static class HfEncoderConfig
         ["tie_weights_"] = true,
     };
 
-    private static BertConfig FromBert(ConfigFields f)
+    private static BertConfig FromBert(JsonFields f, JsonElement root, string path)
     {
         foreach (var key in BertRequired)
         {
-            f.RequireInt(key);
+            f.RequiredInt(root, key);
         }
-        var positionType = f.String("position_embedding_type", "absolute");
+        var positionType = f.String(root, "position_embedding_type") ?? "absolute";
         if (positionType != "absolute")
         {
-            throw new NotSupportedException($"Config file '{f.Path}': field 'position_embedding_type' is '{positionType}'; only 'absolute' is supported.");
+            throw new NotSupportedException($"Config file '{path}': field 'position_embedding_type' is '{positionType}'; only 'absolute' is supported.");
         }
-        var (numLabels, id2label) = f.Labels();
+        var (numLabels, id2label) = Labels(f, root);
         return new BertConfig
         {
             ModelType = "bert",
-            VocabSize = f.Int("vocab_size", 0),
-            HiddenSize = f.Int("hidden_size", 0),
-            NumHiddenLayers = f.Int("num_hidden_layers", 0),
-            NumAttentionHeads = f.Int("num_attention_heads", 0),
-            IntermediateSize = f.Int("intermediate_size", 0),
-            HiddenAct = f.String("hidden_act", "gelu")!,
-            MaxPositionEmbeddings = f.Int("max_position_embeddings", 512),
-            TypeVocabSize = f.Int("type_vocab_size", 2),
-            LayerNormEps = f.Double("layer_norm_eps", 1e-12),
-            PadTokenId = f.Int("pad_token_id", 0),
+            VocabSize = f.Int(root, "vocab_size") ?? 0,
+            HiddenSize = f.Int(root, "hidden_size") ?? 0,
+            NumHiddenLayers = f.Int(root, "num_hidden_layers") ?? 0,
+            NumAttentionHeads = f.Int(root, "num_attention_heads") ?? 0,
+            IntermediateSize = f.Int(root, "intermediate_size") ?? 0,
+            HiddenAct = f.String(root, "hidden_act") ?? "gelu",
+            MaxPositionEmbeddings = f.Int(root, "max_position_embeddings") ?? 512,
+            TypeVocabSize = f.Int(root, "type_vocab_size") ?? 2,
+            LayerNormEps = f.Double(root, "layer_norm_eps") ?? 1e-12,
+            PadTokenId = f.Int(root, "pad_token_id") ?? 0,
             NumLabels = numLabels,
             Id2Label = id2label,
-            HiddenDropoutProb = f.Double("hidden_dropout_prob", 0.1),
-            AttentionProbsDropoutProb = f.Double("attention_probs_dropout_prob", 0.1),
-            ClassifierDropout = f.NullableDouble("classifier_dropout"),
+            HiddenDropoutProb = f.Double(root, "hidden_dropout_prob") ?? 0.1,
+            AttentionProbsDropoutProb = f.Double(root, "attention_probs_dropout_prob") ?? 0.1,
+            ClassifierDropout = f.Double(root, "classifier_dropout"),
         };
     }
 
-    private static BertConfig FromDistilBert(ConfigFields f)
+    private static BertConfig FromDistilBert(JsonFields f, JsonElement root, string path)
     {
         foreach (var key in new[] { "vocab_size", "dim", "n_layers", "n_heads", "hidden_dim" })
         {
-            f.RequireInt(key);
+            f.RequiredInt(root, key);
         }
-        var (numLabels, id2label) = f.Labels();
+        var (numLabels, id2label) = Labels(f, root);
         return new BertConfig
         {
             ModelType = "distilbert",
-            VocabSize = f.Int("vocab_size", 0),
-            HiddenSize = f.Int("dim", 0),
-            NumHiddenLayers = f.Int("n_layers", 0),
-            NumAttentionHeads = f.Int("n_heads", 0),
-            IntermediateSize = f.Int("hidden_dim", 0),
-            HiddenAct = f.String("activation", "gelu")!,
-            MaxPositionEmbeddings = f.Int("max_position_embeddings", 512),
+            VocabSize = f.Int(root, "vocab_size") ?? 0,
+            HiddenSize = f.Int(root, "dim") ?? 0,
+            NumHiddenLayers = f.Int(root, "n_layers") ?? 0,
+            NumAttentionHeads = f.Int(root, "n_heads") ?? 0,
+            IntermediateSize = f.Int(root, "hidden_dim") ?? 0,
+            HiddenAct = f.String(root, "activation") ?? "gelu",
+            MaxPositionEmbeddings = f.Int(root, "max_position_embeddings") ?? 512,
             TypeVocabSize = 0,
             LayerNormEps = 1e-12, // fixed in modeling_distilbert.py
-            PadTokenId = f.Int("pad_token_id", 0),
+            PadTokenId = f.Int(root, "pad_token_id") ?? 0,
             NumLabels = numLabels,
             Id2Label = id2label,
-            HiddenDropoutProb = f.Double("dropout", 0.1),
-            AttentionProbsDropoutProb = f.Double("attention_dropout", 0.1),
-            ClassifierDropout = f.NullableDouble("seq_classif_dropout") ?? 0.2,
+            HiddenDropoutProb = f.Double(root, "dropout") ?? 0.1,
+            AttentionProbsDropoutProb = f.Double(root, "attention_dropout") ?? 0.1,
+            ClassifierDropout = f.Double(root, "seq_classif_dropout") ?? 0.2,
         };
     }
 
@@ -202,99 +204,35 @@ public static class HfEncoderConfig
         return attribute?.Name ?? property;
     }
 
-    /// <summary>Typed access to a config object's fields, with errors naming the file and the field.</summary>
-    private sealed class ConfigFields(JsonElement root, string path)
+    /// <summary>Class count and names from <c>id2label</c> (keys "0".."n-1"), else <c>num_labels</c>, else 2.</summary>
+    private static (int Count, IReadOnlyList<string>? Names) Labels(JsonFields f, JsonElement root)
     {
-        public string Path => path;
-
-        public void RequireInt(string key)
+        int? numLabels = JsonFields.Has(root, "num_labels") ? f.Int(root, "num_labels") ?? 2 : null;
+        if (!root.TryGetProperty("id2label", out var map) || map.ValueKind == JsonValueKind.Null)
         {
-            if (!root.TryGetProperty(key, out _))
-            {
-                throw Missing(key, "an integer");
-            }
-            Int(key, 0);
+            return (numLabels ?? 2, null);
         }
-
-        public int Int(string key, int fallback)
+        if (map.ValueKind != JsonValueKind.Object)
         {
-            if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return fallback;
-            }
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var result))
-            {
-                throw Mistyped(key, "an integer", value);
-            }
-            return result;
+            throw f.Mistyped("id2label", "an object {\"0\": name, ...}", map);
         }
-
-        public double Double(string key, double fallback) => NullableDouble(key) ?? fallback;
-
-        public double? NullableDouble(string key)
+        var names = new Dictionary<int, string>();
+        foreach (var entry in map.EnumerateObject())
         {
-            if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
+            if (!int.TryParse(entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                || entry.Value.ValueKind != JsonValueKind.String || !names.TryAdd(id, entry.Value.GetString()!))
             {
-                return null;
+                throw f.Error("id2label", $"entry '{entry.Name}' must map a distinct non-negative integer id to a string.");
             }
-            if (value.ValueKind != JsonValueKind.Number)
-            {
-                throw Mistyped(key, "a number", value);
-            }
-            return value.GetDouble();
         }
-
-        public string? String(string key, string? fallback)
+        if (names.Count == 0 || names.Keys.Max() != names.Count - 1)
         {
-            if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return fallback;
-            }
-            if (value.ValueKind != JsonValueKind.String)
-            {
-                throw Mistyped(key, "a string", value);
-            }
-            return value.GetString();
+            throw f.Error("id2label", $"must have ids 0..n-1, got {string.Join(", ", names.Keys.Order())}.");
         }
-
-        /// <summary>Class count and names from <c>id2label</c> (keys "0".."n-1"), else <c>num_labels</c>, else 2.</summary>
-        public (int Count, IReadOnlyList<string>? Names) Labels()
+        if (numLabels is not null && numLabels != names.Count)
         {
-            int? numLabels = root.TryGetProperty("num_labels", out _) ? Int("num_labels", 2) : null;
-            if (!root.TryGetProperty("id2label", out var map) || map.ValueKind == JsonValueKind.Null)
-            {
-                return (numLabels ?? 2, null);
-            }
-            if (map.ValueKind != JsonValueKind.Object)
-            {
-                throw Mistyped("id2label", "an object {\"0\": name, ...}", map);
-            }
-            var names = new Dictionary<int, string>();
-            foreach (var entry in map.EnumerateObject())
-            {
-                if (!int.TryParse(entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                    || entry.Value.ValueKind != JsonValueKind.String || !names.TryAdd(id, entry.Value.GetString()!))
-                {
-                    throw new InvalidDataException($"Config file '{path}': field 'id2label' entry '{entry.Name}' must map a distinct non-negative integer id to a string.");
-                }
-            }
-            if (names.Count == 0 || names.Keys.Max() != names.Count - 1)
-            {
-                throw new InvalidDataException($"Config file '{path}': field 'id2label' must have ids 0..n-1, got {string.Join(", ", names.Keys.Order())}.");
-            }
-            if (numLabels is not null && numLabels != names.Count)
-            {
-                throw new InvalidDataException($"Config file '{path}': field 'num_labels' is {numLabels} but 'id2label' has {names.Count} entries.");
-            }
-            return (names.Count, [.. Enumerable.Range(0, names.Count).Select(i => names[i])]);
+            throw f.Error("num_labels", $"is {numLabels} but 'id2label' has {names.Count} entries.");
         }
-
-        private InvalidDataException Missing(string key, string expected) =>
-            new($"Config file '{path}': required field '{key}' is missing (expected {expected}).");
-
-        private InvalidDataException Mistyped(string key, string expected, JsonElement actual) =>
-            new($"Config file '{path}': field '{key}' must be {expected}, got {actual.ValueKind} {Truncate(actual.GetRawText())}.");
-
-        private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "...";
+        return (names.Count, [.. Enumerable.Range(0, names.Count).Select(i => names[i])]);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FineTune.MLNet.Formats.Json;
 
 namespace FineTune.MLNet.Tokenization.HuggingFace;
 
@@ -41,7 +42,7 @@ internal sealed record HfTokenizerConfig
         if (File.Exists(path))
         {
             using var doc = HfTokenizerJson.ParseFile(path);
-            var r = new HfTokenizerJson.Reader(FileName);
+            var r = new JsonFields(FileName);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw r.Error("$", "expected a JSON object.");
             config = new HfTokenizerConfig
@@ -50,11 +51,11 @@ internal sealed record HfTokenizerConfig
                 EosToken = TokenContent(r, root, "eos_token"),
                 PadToken = TokenContent(r, root, "pad_token"),
                 UnkToken = TokenContent(r, root, "unk_token"),
-                AddBosToken = root.GetPropertyOrNull("add_bos_token") is null ? null : r.Bool(root, "add_bos_token", false),
-                AddEosToken = root.GetPropertyOrNull("add_eos_token") is null ? null : r.Bool(root, "add_eos_token", false),
-                ChatTemplate = ReadChatTemplate(r, root.GetPropertyOrNull("chat_template")),
-                ModelMaxLength = ReadMaxLength(r, root.GetPropertyOrNull("model_max_length")),
-                AddedTokens = ReadAddedTokensDecoder(r, root.GetPropertyOrNull("added_tokens_decoder")),
+                AddBosToken = JsonFields.Get(root, "add_bos_token") is null ? null : r.Bool(root, "add_bos_token", false),
+                AddEosToken = JsonFields.Get(root, "add_eos_token") is null ? null : r.Bool(root, "add_eos_token", false),
+                ChatTemplate = ReadChatTemplate(r, JsonFields.Get(root, "chat_template")),
+                ModelMaxLength = ReadMaxLength(r, JsonFields.Get(root, "model_max_length")),
+                AddedTokens = ReadAddedTokensDecoder(r, JsonFields.Get(root, "added_tokens_decoder")),
             };
         }
         config = MergeSpecialTokensMap(config, Path.Combine(dir, SpecialTokensMapFileName));
@@ -65,7 +66,7 @@ internal sealed record HfTokenizerConfig
     {
         if (!File.Exists(path)) return config;
         using var doc = HfTokenizerJson.ParseFile(path);
-        var r = new HfTokenizerJson.Reader(SpecialTokensMapFileName);
+        var r = new JsonFields(SpecialTokensMapFileName);
         var root = doc.RootElement;
         return config with
         {
@@ -77,8 +78,8 @@ internal sealed record HfTokenizerConfig
     }
 
     /// <summary>A special token given as a string, an AddedToken object, or null.</summary>
-    private static string? TokenContent(HfTokenizerJson.Reader r, JsonElement root, string field) =>
-        root.GetPropertyOrNull(field) switch
+    private static string? TokenContent(JsonFields r, JsonElement root, string field) =>
+        JsonFields.Get(root, field) switch
         {
             null => null,
             { ValueKind: JsonValueKind.String } s => s.GetString(),
@@ -86,7 +87,7 @@ internal sealed record HfTokenizerConfig
             _ => throw r.Error(field, "expected a string, an AddedToken object or null."),
         };
 
-    private static string? ReadChatTemplate(HfTokenizerJson.Reader r, JsonElement? json)
+    private static string? ReadChatTemplate(JsonFields r, JsonElement? json)
     {
         switch (json)
         {
@@ -109,10 +110,10 @@ internal sealed record HfTokenizerConfig
         string json = Path.Combine(dir, "chat_template.json");
         if (!File.Exists(json)) return null;
         using var doc = HfTokenizerJson.ParseFile(json);
-        return ReadChatTemplate(new HfTokenizerJson.Reader("chat_template.json"), doc.RootElement.GetPropertyOrNull("chat_template"));
+        return ReadChatTemplate(new JsonFields("chat_template.json"), JsonFields.Get(doc.RootElement, "chat_template"));
     }
 
-    private static int? ReadMaxLength(HfTokenizerJson.Reader r, JsonElement? json)
+    private static int? ReadMaxLength(JsonFields r, JsonElement? json)
     {
         if (json is not { } v) return null;
         if (v.ValueKind != JsonValueKind.Number) throw r.Error("model_max_length", "expected a number.");
@@ -120,7 +121,7 @@ internal sealed record HfTokenizerConfig
         return value is > 0 and <= int.MaxValue ? (int)value : null; // HF writes 1e30 for "unlimited"
     }
 
-    private static IReadOnlyList<HfAddedToken> ReadAddedTokensDecoder(HfTokenizerJson.Reader r, JsonElement? json)
+    private static IReadOnlyList<HfAddedToken> ReadAddedTokensDecoder(JsonFields r, JsonElement? json)
     {
         if (json is not { ValueKind: JsonValueKind.Object } map) return [];
         var list = new List<HfAddedToken>();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FineTune.MLNet.Formats.Json;
 
 namespace FineTune.MLNet.Tokenization.HuggingFace;
 
@@ -30,7 +31,7 @@ internal sealed record HfTokenizerJson
     public static HfTokenizerJson Load(string path)
     {
         using var doc = ParseFile(path);
-        var r = new Reader(Path.GetFileName(path));
+        var r = new JsonFields(Path.GetFileName(path));
         var root = doc.RootElement;
         var model = r.Required(root, "model", JsonValueKind.Object);
         string type = r.String(model, "type", "model.type") ?? (model.TryGetProperty("merges", out _) ? "BPE" : "");
@@ -55,7 +56,7 @@ internal sealed record HfTokenizerJson
         if (unkToken is not null && !vocab.ContainsKey(unkToken))
             throw r.Error("model.unk_token", $"'{unkToken}' is not in model.vocab.");
         var added = ReadAddedTokens(r, root);
-        var (prefix, suffix) = ReadTemplate(r, root.GetPropertyOrNull("post_processor"), "post_processor", vocab, added);
+        var (prefix, suffix) = ReadTemplate(r, JsonFields.Get(root, "post_processor"), "post_processor", vocab, added);
         return new HfTokenizerJson
         {
             Vocab = vocab,
@@ -65,9 +66,9 @@ internal sealed record HfTokenizerJson
             ByteFallback = r.Bool(model, "byte_fallback", false),
             IgnoreMerges = r.Bool(model, "ignore_merges", false),
             AddedTokens = added,
-            Normalizer = ReadNormalizer(r, root.GetPropertyOrNull("normalizer"), "normalizer"),
-            PreTokenizer = ReadPreTokenizer(r, root.GetPropertyOrNull("pre_tokenizer"), "pre_tokenizer"),
-            Decoder = ReadDecoder(r, root.GetPropertyOrNull("decoder"), "decoder") ?? new HfDecoder.JoinWithSpaces(),
+            Normalizer = ReadNormalizer(r, JsonFields.Get(root, "normalizer"), "normalizer"),
+            PreTokenizer = ReadPreTokenizer(r, JsonFields.Get(root, "pre_tokenizer"), "pre_tokenizer"),
+            Decoder = ReadDecoder(r, JsonFields.Get(root, "decoder"), "decoder") ?? new HfDecoder.JoinWithSpaces(),
             TemplatePrefix = prefix,
             TemplateSuffix = suffix,
         };
@@ -79,7 +80,7 @@ internal sealed record HfTokenizerJson
         catch (JsonException e) { throw new InvalidDataException($"{Path.GetFileName(path)}: not valid JSON ({e.Message}).", e); }
     }
 
-    private static List<(string, string)> ReadMerges(Reader r, JsonElement model)
+    private static List<(string, string)> ReadMerges(JsonFields r, JsonElement model)
     {
         var merges = new List<(string, string)>();
         if (!model.TryGetProperty("merges", out var json) || json.ValueKind == JsonValueKind.Null) return merges;
@@ -102,10 +103,10 @@ internal sealed record HfTokenizerJson
         return merges;
     }
 
-    private static List<HfAddedToken> ReadAddedTokens(Reader r, JsonElement root)
+    private static List<HfAddedToken> ReadAddedTokens(JsonFields r, JsonElement root)
     {
         var list = new List<HfAddedToken>();
-        if (root.GetPropertyOrNull("added_tokens") is not { } json) return list;
+        if (JsonFields.Get(root, "added_tokens") is not { } json) return list;
         if (json.ValueKind != JsonValueKind.Array) throw r.Error("added_tokens", "expected an array.");
         int i = 0;
         foreach (var t in json.EnumerateArray())
@@ -119,7 +120,7 @@ internal sealed record HfTokenizerJson
         return list;
     }
 
-    private static HfNormalizer? ReadNormalizer(Reader r, JsonElement? json, string at)
+    private static HfNormalizer? ReadNormalizer(JsonFields r, JsonElement? json, string at)
     {
         if (json is not { } n) return null;
         string type = r.Type(n, at);
@@ -137,7 +138,7 @@ internal sealed record HfTokenizerJson
         };
     }
 
-    private static HfPreTokenizer? ReadPreTokenizer(Reader r, JsonElement? json, string at)
+    private static HfPreTokenizer? ReadPreTokenizer(JsonFields r, JsonElement? json, string at)
     {
         if (json is not { } p) return null;
         string type = r.Type(p, at);
@@ -160,7 +161,7 @@ internal sealed record HfTokenizerJson
         }
     }
 
-    private static HfDecoder? ReadDecoder(Reader r, JsonElement? json, string at)
+    private static HfDecoder? ReadDecoder(JsonFields r, JsonElement? json, string at)
     {
         if (json is not { } d) return null;
         string type = r.Type(d, at);
@@ -171,14 +172,14 @@ internal sealed record HfTokenizerJson
             "ByteFallback" => new HfDecoder.ByteFallback(),
             "Fuse" => new HfDecoder.Fuse(),
             "Replace" => new HfDecoder.Replace(ReadPattern(r, d, at), r.String(d, "content", at + ".content") ?? ""),
-            "Strip" => new HfDecoder.Strip(ReadChar(r, d, "content", at), r.Int(d, "start", at), r.Int(d, "stop", at)),
+            "Strip" => new HfDecoder.Strip(ReadChar(r, d, "content", at), r.RequiredInt(d, "start", $"{at}.start"), r.RequiredInt(d, "stop", $"{at}.stop")),
             "Metaspace" => new HfDecoder.Metaspace(ReadReplacement(r, d, at), ReadPrependScheme(r, d, at)),
             _ => throw r.Error(at + ".type", $"decoder '{type}' is not supported (supported: Sequence, ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace)."),
         };
     }
 
     /// <summary>Reads the single-sequence template of a <c>TemplateProcessing</c> post-processor (also inside a <c>Sequence</c>).</summary>
-    private static (IReadOnlyList<int>?, IReadOnlyList<int>?) ReadTemplate(Reader r, JsonElement? json, string at,
+    private static (IReadOnlyList<int>?, IReadOnlyList<int>?) ReadTemplate(JsonFields r, JsonElement? json, string at,
         Dictionary<string, int> vocab, List<HfAddedToken> added)
     {
         if (json is not { } p) return (null, null);
@@ -209,7 +210,7 @@ internal sealed record HfTokenizerJson
         return (prefix, suffix);
     }
 
-    private static IEnumerable<int> TemplateIds(Reader r, JsonElement processor, string name, string at,
+    private static IEnumerable<int> TemplateIds(JsonFields r, JsonElement processor, string name, string at,
         Dictionary<string, int> vocab, List<HfAddedToken> added)
     {
         if (processor.TryGetProperty("special_tokens", out var specials) && specials.TryGetProperty(name, out var entry)
@@ -220,7 +221,7 @@ internal sealed record HfTokenizerJson
         throw r.Error($"{at}.special_tokens", $"template token '{name}' has no id.");
     }
 
-    private static Regex ReadPattern(Reader r, JsonElement element, string at)
+    private static Regex ReadPattern(JsonFields r, JsonElement element, string at)
     {
         var pattern = r.Required(element, "pattern", JsonValueKind.Object, at + ".pattern");
         if (pattern.TryGetProperty("String", out var s) && s.ValueKind == JsonValueKind.String)
@@ -233,15 +234,15 @@ internal sealed record HfTokenizerJson
         throw r.Error(at + ".pattern", "expected {\"String\": \"...\"} or {\"Regex\": \"...\"}.");
     }
 
-    private static char ReadReplacement(Reader r, JsonElement element, string at) => ReadChar(r, element, "replacement", at);
+    private static char ReadReplacement(JsonFields r, JsonElement element, string at) => ReadChar(r, element, "replacement", at);
 
-    private static char ReadChar(Reader r, JsonElement element, string field, string at)
+    private static char ReadChar(JsonFields r, JsonElement element, string field, string at)
     {
         string? s = r.String(element, field, $"{at}.{field}");
         return s is { Length: 1 } ? s[0] : throw r.Error($"{at}.{field}", $"expected a single character, got '{s}'.");
     }
 
-    private static MetaspacePrepend ReadPrependScheme(Reader r, JsonElement element, string at)
+    private static MetaspacePrepend ReadPrependScheme(JsonFields r, JsonElement element, string at)
     {
         if (r.String(element, "prepend_scheme", at + ".prepend_scheme") is { } scheme)
             return scheme switch
@@ -253,46 +254,4 @@ internal sealed record HfTokenizerJson
             };
         return r.Bool(element, "add_prefix_space", true) ? MetaspacePrepend.Always : MetaspacePrepend.Never; // pre-0.15 files
     }
-
-    /// <summary>Typed field access that throws <see cref="InvalidDataException"/> naming the file and JSON path.</summary>
-    internal sealed class Reader(string file)
-    {
-        public InvalidDataException Error(string at, string message) => new($"{file}: '{at}' {message}");
-
-        public JsonElement Required(JsonElement parent, string field, JsonValueKind kind, string? at = null)
-        {
-            if (!parent.TryGetProperty(field, out var v) || v.ValueKind != kind)
-                throw Error(at ?? field, $"is missing or not a JSON {kind.ToString().ToLowerInvariant()}.");
-            return v;
-        }
-
-        public string? String(JsonElement parent, string field, string at)
-        {
-            if (!parent.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-            return v.ValueKind == JsonValueKind.String ? v.GetString() : throw Error(at, "expected a string.");
-        }
-
-        public bool Bool(JsonElement parent, string field, bool fallback)
-        {
-            if (!parent.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
-            return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw Error(field, "expected true or false.");
-        }
-
-        public int Int(JsonElement parent, string field, string at) =>
-            parent.TryGetProperty(field, out var v) && v.TryGetInt32(out int i) ? i : throw Error($"{at}.{field}", "expected an integer.");
-
-        public string Type(JsonElement element, string at) =>
-            element.ValueKind == JsonValueKind.Object ? String(element, "type", at + ".type") ?? throw Error(at + ".type", "is missing.")
-                : throw Error(at, "expected an object or null.");
-
-        public IEnumerable<JsonElement> Items(JsonElement element, string field, string at) =>
-            Required(element, field, JsonValueKind.Array, $"{at}.{field}").EnumerateArray();
-    }
-}
-
-internal static class JsonElementExtensions
-{
-    /// <summary>The property, or null when it is absent or JSON null.</summary>
-    public static JsonElement? GetPropertyOrNull(this JsonElement element, string name) =>
-        element.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 }
