@@ -97,7 +97,7 @@ public sealed class SftEvaluator
         if (tokenizer.BosId is int bos && (ids.Count == 0 || ids[0] != bos)) ids.Insert(0, bos);
         if (ids.Count > builder.Options.MaxLength) ids.RemoveRange(builder.Options.MaxLength, ids.Count - builder.Options.MaxLength);
         var labels = ids.ToArray();
-        labels[0] = SftExample.IgnoreIndex;   // nothing predicts the first token
+        labels[0] = CausalLmLoss.IgnoreIndex;   // nothing predicts the first token
         return new SftExample([.. ids], labels, Truncated: false).ToSequence();
     }
 

@@ -8,7 +8,8 @@ namespace FineTune.MLNet.Losses;
 /// </summary>
 public static class CausalLmLoss
 {
-    public const long IgnoreIndex = -100;
+    /// <summary>The label of positions without loss (prompt, padding): HF's and PyTorch's <c>ignore_index</c>.</summary>
+    public const int IgnoreIndex = -100;
 
     /// <summary>Summed negative log-likelihood and the number of supervised tokens.</summary>
     /// <param name="logits">(B, T, V).</param>

@@ -1,6 +1,7 @@
 using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Evaluation;
 using FineTune.MLNet.Generation;
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tests.Sft;
@@ -46,7 +47,7 @@ public sealed class SftEvaluatorTests
             var flat = logProbs.data<double>().ToArray();
             for (int t = 1; t < ids.Length; t++)
             {
-                if (labels[t] == SftExample.IgnoreIndex) continue;
+                if (labels[t] == CausalLmLoss.IgnoreIndex) continue;
                 sum -= flat[(t - 1) * v + labels[t]];
                 count++;
             }
@@ -78,7 +79,7 @@ public sealed class SftEvaluatorTests
         var lines = GeneralText.Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => tokenizer.Encode(l).ToArray()).ToList();
         Assert.All(lines, ids => Assert.Equal(tokenizer.BosId, ids[0]));
         var general = evaluator.GeneralTextPerplexity(GeneralText);
-        var (generalNll, generalCount) = ReferenceNll(model, lines.Select(ids => (ids, ids.Select((id, t) => t == 0 ? SftExample.IgnoreIndex : id).ToArray())));
+        var (generalNll, generalCount) = ReferenceNll(model, lines.Select(ids => (ids, ids.Select((id, t) => t == 0 ? CausalLmLoss.IgnoreIndex : id).ToArray())));
         Assert.Equal(lines.Sum(ids => ids.Length - 1), general.TokenCount);
         Assert.Equal(generalCount, general.TokenCount);
         Assert.True(Math.Abs(general.MeanNll - generalNll) < 1e-5, $"{general.MeanNll} vs {generalNll}");

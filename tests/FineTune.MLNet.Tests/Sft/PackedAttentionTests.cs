@@ -15,7 +15,7 @@ public sealed class PackedAttentionTests
     {
         using var model = LlamaForCausalLM.FromPretrained(LlamaFixtures.Dir("llama"));
         int[][] docs = [[1, 5, 9, 14, 3], [1, 7, 7], [1, 20, 21, 22, 23, 24]];
-        var examples = docs.Select(d => new SftExample(d, d.Select((t, i) => i == 0 ? SftExample.IgnoreIndex : t).ToArray(), false)).ToList();
+        var examples = docs.Select(d => new SftExample(d, d.Select((t, i) => i == 0 ? CausalLmLoss.IgnoreIndex : t).ToArray(), false)).ToList();
         var packed = new SftPacker(32).Pack(examples);
         Assert.Single(packed);
         var batch = new SftCollator(0).Collate(packed);

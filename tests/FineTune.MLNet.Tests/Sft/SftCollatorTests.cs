@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tests.Tokenization.HuggingFace;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -9,7 +10,7 @@ namespace FineTune.MLNet.Tests.Sft;
 /// <summary>Right padding, masks by position, pad id choice, tensors and the block-diagonal causal mask.</summary>
 public class SftCollatorTests
 {
-    private const int I = SftExample.IgnoreIndex;
+    private const int I = CausalLmLoss.IgnoreIndex;
 
     private static readonly SftExample Short = new([5, 6, 7], [I, 6, 7], false);
     private static readonly SftExample Long = new([8, 9, 10, 11, 12], [I, I, 10, 11, 12], false);

@@ -1,4 +1,5 @@
 using FineTune.MLNet.ChatTemplates;
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tests.Tokenization.HuggingFace;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -9,7 +10,7 @@ namespace FineTune.MLNet.Tests.Sft;
 /// <summary>Ids and labels of chat-template and plain SFT examples, BOS / EOS handling and template errors.</summary>
 public class SftExampleBuilderTests
 {
-    private const int Ignore = SftExample.IgnoreIndex;
+    private const int Ignore = CausalLmLoss.IgnoreIndex;
     private static readonly HfTokenizer ChatMl = HfTokenizer.FromFolder(HfFixtures.ByteLevelChatMl);
 
     // byte-level-chatml ids (see HfTokenizerTests): 1 <s>, 3 <|im_start|>, 4 <|im_end|> (= eos_token), printable ASCII

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tests.Tokenization.HuggingFace;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -8,7 +9,7 @@ namespace FineTune.MLNet.Tests.Sft;
 /// <summary>Greedy in-order packing: row contents, restarting positions, document ids, masked first labels.</summary>
 public class SftPackerTests
 {
-    private const int I = SftExample.IgnoreIndex;
+    private const int I = CausalLmLoss.IgnoreIndex;
 
     private static readonly SftExample A = new([10, 11, 12, 13], [I, I, 12, 13], false);
     private static readonly SftExample B = new([20, 21, 22], [I, 21, 22], false);

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tests.Tokenization.HuggingFace;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -8,7 +9,7 @@ namespace FineTune.MLNet.Tests.Sft;
 /// <summary>MaxLength: the prompt is cut from the left after BOS, then the response from its end.</summary>
 public class SftTruncationTests
 {
-    private const int I = SftExample.IgnoreIndex;
+    private const int I = CausalLmLoss.IgnoreIndex;
     private static readonly HfTokenizer ChatMl = HfTokenizer.FromFolder(HfFixtures.ByteLevelChatMl);
 
     // Untruncated ChatML "hi" / "the answer" (SftExampleBuilderTests): 21 prompt ids (BOS first) then the reply

@@ -39,7 +39,7 @@ public sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
 
     public BertResidualOutput(BertConfig config, long inFeatures, LoraSettings? lora) : base(nameof(BertResidualOutput))
     {
-        dense = BertLinear.Create("dense", inFeatures, config.HiddenSize, lora);
+        dense = LinearFactory.Create("dense", inFeatures, config.HiddenSize, hasBias: true, lora);
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropoutProb);
         RegisterComponents();

@@ -37,7 +37,7 @@ public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 
     public BertIntermediate(BertConfig config, LoraSettings? lora) : base(nameof(BertIntermediate))
     {
-        dense = BertLinear.Create("dense", config.HiddenSize, config.IntermediateSize, lora);
+        dense = LinearFactory.Create("dense", config.HiddenSize, config.IntermediateSize, hasBias: true, lora);
         activation = config.HiddenAct;
         RegisterComponents();
     }

@@ -16,9 +16,9 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     public BertSelfAttention(BertConfig config, LoraSettings? lora) : base(nameof(BertSelfAttention))
     {
         var h = config.HiddenSize;
-        query = BertLinear.Create("query", h, h, lora);
-        key = BertLinear.Create("key", h, h, lora);
-        value = BertLinear.Create("value", h, h, lora);
+        query = LinearFactory.Create("query", h, h, hasBias: true, lora);
+        key = LinearFactory.Create("key", h, h, hasBias: true, lora);
+        value = LinearFactory.Create("value", h, h, hasBias: true, lora);
         heads = config.NumAttentionHeads;
         attentionDropout = config.AttentionProbsDropoutProb;
         RegisterComponents();

@@ -20,17 +20,18 @@ public sealed class LlamaDecoderLayer : nn.Module
     {
         long c = config.HiddenSize, i = config.IntermediateSize, d = config.EffectiveHeadDim;
         long q = config.NumAttentionHeads * d, kv = config.KeyValueHeads * d;
+        var nf4 = lora?.QuantizeBase == true;   // QLoRA: every projection stores its frozen base as NF4
         input_layernorm = new RmsNorm("input_layernorm", c, config.RmsNormEps);
         self_attn = new GroupedQueryAttention(config.NumAttentionHeads, config.KeyValueHeads, (int)d,
-            LlamaLinear.Create("q_proj", c, q, config.QkvBias, lora),
-            LlamaLinear.Create("k_proj", c, kv, config.QkvBias, lora),
-            LlamaLinear.Create("v_proj", c, kv, config.QkvBias, lora),
-            LlamaLinear.Create("o_proj", q, c, config.OutputBias, lora));
+            LinearFactory.Create("q_proj", c, q, config.QkvBias, lora, quantizeBase: nf4),
+            LinearFactory.Create("k_proj", c, kv, config.QkvBias, lora, quantizeBase: nf4),
+            LinearFactory.Create("v_proj", c, kv, config.QkvBias, lora, quantizeBase: nf4),
+            LinearFactory.Create("o_proj", q, c, config.OutputBias, lora, quantizeBase: nf4));
         post_attention_layernorm = new RmsNorm("post_attention_layernorm", c, config.RmsNormEps);
         mlp = new SwiGluMlp(
-            LlamaLinear.Create("gate_proj", c, i, config.MlpBias, lora),
-            LlamaLinear.Create("up_proj", c, i, config.MlpBias, lora),
-            LlamaLinear.Create("down_proj", i, c, config.MlpBias, lora));
+            LinearFactory.Create("gate_proj", c, i, config.MlpBias, lora, quantizeBase: nf4),
+            LinearFactory.Create("up_proj", c, i, config.MlpBias, lora, quantizeBase: nf4),
+            LinearFactory.Create("down_proj", i, c, config.MlpBias, lora, quantizeBase: nf4));
         RegisterComponents();
     }
 

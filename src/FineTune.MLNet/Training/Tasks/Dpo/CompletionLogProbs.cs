@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Training.Tasks.Sft;
 using static TorchSharp.torch;
@@ -6,7 +7,7 @@ namespace FineTune.MLNet.Training.Tasks.Dpo;
 
 /// <summary>
 /// Summed completion log-probabilities of a causal LM, as TRL's DPO computes them: log-softmax of the logits at
-/// position t scored at token t+1, kept where the label is not <see cref="SftExample.IgnoreIndex"/>, summed per row.
+/// position t scored at token t+1, kept where the label is not <see cref="CausalLmLoss.IgnoreIndex"/>, summed per row.
 /// Checked against the numpy reference's <c>completion_logps</c> (Fixtures/dpo/golden.json, within 1e-4).
 /// </summary>
 public static class CompletionLogProbs
@@ -17,7 +18,7 @@ public static class CompletionLogProbs
         using var scope = NewDisposeScope();
         var logProbs = logits[.., ..^1, ..].to(ScalarType.Float32).log_softmax(-1);   // (N, T−1, V)
         var target = labels[.., 1..];                                                   // (N, T−1)
-        var scored = target.ne(SftExample.IgnoreIndex);                                 // (N, T−1)
+        var scored = target.ne(CausalLmLoss.IgnoreIndex);                                 // (N, T−1)
         var picked = logProbs.gather(2, target.clamp_min(0).unsqueeze(-1)).squeeze(-1); // (N, T−1)
         return picked.where(scored, 0f).sum(1).MoveToOuterDisposeScope();               // (N)
     }

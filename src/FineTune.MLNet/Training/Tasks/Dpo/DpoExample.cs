@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Training.Tasks.Dpo;
@@ -5,7 +6,7 @@ namespace FineTune.MLNet.Training.Tasks.Dpo;
 /// <summary>
 /// One tokenized preference pair: the prompt followed by the chosen completion, and the same prompt followed by the
 /// rejected one. Each side is an <see cref="SftExample"/> whose labels mark the completion tokens (EOS included) and
-/// <see cref="SftExample.IgnoreIndex"/> the prompt, so a completion's log-probability is the sum over labelled tokens
+/// <see cref="CausalLmLoss.IgnoreIndex"/> the prompt, so a completion's log-probability is the sum over labelled tokens
 /// (TRL's <c>completion_mask</c>).
 /// </summary>
 public sealed record DpoExample(SftExample Chosen, SftExample Rejected)
@@ -27,7 +28,7 @@ public sealed record DpoExample(SftExample Chosen, SftExample Rejected)
         ArgumentNullException.ThrowIfNull(completion, name);
         if (completion.Count == 0) throw new ArgumentException($"{name} must have at least one token.", name);
         int[] ids = [.. prompt, .. completion];
-        int[] labels = [.. Enumerable.Repeat(SftExample.IgnoreIndex, prompt.Count), .. completion];
+        int[] labels = [.. Enumerable.Repeat(CausalLmLoss.IgnoreIndex, prompt.Count), .. completion];
         return new SftExample(ids, labels, Truncated: false);
     }
 }

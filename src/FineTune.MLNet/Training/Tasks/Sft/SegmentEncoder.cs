@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tokenization.HuggingFace;
 
 namespace FineTune.MLNet.Training.Tasks.Sft;
@@ -41,7 +42,7 @@ internal static class SegmentEncoder
                 for (int i = common; i < whole.Count; i++)
                 {
                     ids.Add(whole[i]);
-                    labels.Add(segment.Supervised ? whole[i] : SftExample.IgnoreIndex);
+                    labels.Add(segment.Supervised ? whole[i] : CausalLmLoss.IgnoreIndex);
                 }
             }
             else if (segment.Supervised)

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 /// <param name="BatchSize">B.</param>
 /// <param name="SequenceLength">T.</param>
 /// <param name="InputIds">Token ids, pad id in padding.</param>
-/// <param name="Labels">Labels aligned with the ids (the loss shifts by one); <see cref="SftExample.IgnoreIndex"/> in padding.</param>
+/// <param name="Labels">Labels aligned with the ids (the loss shifts by one); <see cref="CausalLmLoss.IgnoreIndex"/> in padding.</param>
 /// <param name="AttentionMask">1 for tokens, 0 for padding.</param>
 /// <param name="PositionIds">Position of each token inside its example (restarting per packed example); 0 in padding.</param>
 /// <param name="DocumentIds">Example index inside the row (<see cref="SftSequence"/>); -1 in padding.</param>
@@ -32,7 +33,7 @@ public sealed record SftBatch(
             long n = 0;
             for (int b = 0; b < BatchSize; b++)
                 for (int t = 1; t < SequenceLength; t++)
-                    if (Labels[b * SequenceLength + t] != SftExample.IgnoreIndex) n++;
+                    if (Labels[b * SequenceLength + t] != CausalLmLoss.IgnoreIndex) n++;
             return n;
         }
     }

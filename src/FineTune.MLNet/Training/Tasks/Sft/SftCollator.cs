@@ -1,10 +1,11 @@
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tokenization.HuggingFace;
 
 namespace FineTune.MLNet.Training.Tasks.Sft;
 
 /// <summary>
 /// Pads a batch of sequences on the right (training) to the longest one: ids with <see cref="PadId"/>, labels with
-/// <see cref="SftExample.IgnoreIndex"/>, attention mask 0, position id 0 and document id -1.
+/// <see cref="CausalLmLoss.IgnoreIndex"/>, attention mask 0, position id 0 and document id -1.
 /// </summary>
 /// <remarks>Padding is found by position, never by id: when the pad id is the EOS id, real EOS tokens keep their
 /// labels and attention.</remarks>
@@ -60,7 +61,7 @@ public sealed class SftCollator
         var positions = new long[batch * length];
         var documents = new long[batch * length];
         Array.Fill(ids, PadId);
-        Array.Fill(labels, SftExample.IgnoreIndex);
+        Array.Fill(labels, CausalLmLoss.IgnoreIndex);
         Array.Fill(documents, -1);
         for (int b = 0; b < batch; b++)
         {

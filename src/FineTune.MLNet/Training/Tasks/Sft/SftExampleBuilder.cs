@@ -1,5 +1,6 @@
 using FineTune.MLNet.ChatTemplates;
 using FineTune.MLNet.Data;
+using FineTune.MLNet.Losses;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using Microsoft.ML;
 
@@ -16,7 +17,7 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 /// <c>Render(messages[..^1], add_generation_prompt: true)</c> and the whole text <c>Render(messages, false)</c>,
 /// exactly as generation renders them; the prompt must be a prefix of the whole text (otherwise
 /// <see cref="SftDataException"/>: the template is not prefix-stable). Prompt tokens get label
-/// <see cref="SftExample.IgnoreIndex"/>, response tokens their ids (see <see cref="SegmentEncoder"/> for the
+/// <see cref="CausalLmLoss.IgnoreIndex"/>, response tokens their ids (see <see cref="SegmentEncoder"/> for the
 /// tokenization of the boundary). With <see cref="SupervisedTurns.AllAssistant"/> every assistant turn is
 /// supervised, each delimited the same way.</para>
 /// <para><b>Without a template</b>: the texts are joined with <see cref="SftDataOptions.Separator"/>; the separator
@@ -77,7 +78,7 @@ public sealed class SftExampleBuilder
     public int[] PromptIds(string prompt)
     {
         var example = FromPair(prompt, "", "prompt");
-        var firstSupervised = Array.FindIndex(example.Labels, 1, l => l != SftExample.IgnoreIndex);
+        var firstSupervised = Array.FindIndex(example.Labels, 1, l => l != CausalLmLoss.IgnoreIndex);
         return example.InputIds[..(firstSupervised < 0 ? example.InputIds.Length : firstSupervised)];
     }
 
@@ -166,7 +167,7 @@ public sealed class SftExampleBuilder
             if (!SegmentEncoder.StartsWith(ids, _bosPrefix))
             {
                 ids.InsertRange(0, _bosPrefix);
-                labels.InsertRange(0, Enumerable.Repeat(SftExample.IgnoreIndex, _bosPrefix.Length));
+                labels.InsertRange(0, Enumerable.Repeat(CausalLmLoss.IgnoreIndex, _bosPrefix.Length));
                 keepStart += _bosPrefix.Length;
             }
             leading = _bosPrefix.Length;
@@ -178,7 +179,7 @@ public sealed class SftExampleBuilder
         }
 
         bool truncated = SftTruncation.Apply(ids, labels, keepStart, leading, _options.MaxLength);
-        if (labels.Count > 0) labels[0] = SftExample.IgnoreIndex;
+        if (labels.Count > 0) labels[0] = CausalLmLoss.IgnoreIndex;
         return new SftExample(ids.ToArray(), labels.ToArray(), truncated);
     }
 

@@ -1,3 +1,5 @@
+using FineTune.MLNet.Losses;
+
 namespace FineTune.MLNet.Training.Tasks.Sft;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 /// </summary>
 /// <remarks>
 /// Each packed row is an <see cref="SftSequence"/>: position ids restart at 0 for every example, document ids number
-/// the examples of the row, and the first label of each example is <see cref="SftExample.IgnoreIndex"/>, so the
+/// the examples of the row, and the first label of each example is <see cref="CausalLmLoss.IgnoreIndex"/>, so the
 /// last token of one example is never trained to predict the first of the next. The model must attend
 /// block-diagonally (<see cref="SftBatch.CreateBlockCausalMask"/>) for the examples not to see each other. Rows are
 /// not padded here; <see cref="SftCollator"/> pads a batch.
@@ -63,7 +65,7 @@ public sealed class SftPacker
         public void Add(SftExample example)
         {
             _ids.AddRange(example.InputIds);
-            _labels.Add(SftExample.IgnoreIndex);
+            _labels.Add(CausalLmLoss.IgnoreIndex);
             _labels.AddRange(example.Labels.Skip(1));
             _positions.AddRange(Enumerable.Range(0, example.Length));
             _documents.AddRange(Enumerable.Repeat(_documentCount++, example.Length));

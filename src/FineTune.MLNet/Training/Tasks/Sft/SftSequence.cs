@@ -1,3 +1,5 @@
+using FineTune.MLNet.Losses;
+
 namespace FineTune.MLNet.Training.Tasks.Sft;
 
 /// <summary>
@@ -13,8 +15,8 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 /// gives padding document id <c>-1</c>, so real tokens never see padding.
 /// </remarks>
 /// <param name="InputIds">Token ids.</param>
-/// <param name="Labels">Aligned labels, <see cref="SftExample.IgnoreIndex"/> where no loss is taken; the first
-/// token of every packed example is <see cref="SftExample.IgnoreIndex"/> (no cross-example supervision).</param>
+/// <param name="Labels">Aligned labels, <see cref="CausalLmLoss.IgnoreIndex"/> where no loss is taken; the first
+/// token of every packed example is <see cref="CausalLmLoss.IgnoreIndex"/> (no cross-example supervision).</param>
 /// <param name="PositionIds">Rotary / absolute position of each token inside its own example.</param>
 /// <param name="DocumentIds">Index of the example each token belongs to, from 0.</param>
 public sealed record SftSequence(int[] InputIds, int[] Labels, int[] PositionIds, int[] DocumentIds)
