@@ -4,6 +4,7 @@ using FineTune.MLNet.Data;
 using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Metrics;
 using FineTune.MLNet.Peft;
+using FineTune.MLNet.Training;
 using FineTune.MLNet.Transformers;
 using FineTune.MLNet.ZeroShot;
 using Microsoft.ML;
@@ -33,37 +34,41 @@ internal static class ClassifyCommand
         var exportOnnx = new Option<bool>("--export-onnx") { Description = "Also write OUTPUT/model.onnx (opset 17; logits and probabilities) for ONNX Runtime serving." };
         var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency (imbalanced data)." };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json and the model.", Required = true };
+        var checkpoints = new CheckpointArguments();
         var command = new Command("classify", "Fine-tune a text classifier; writes OUTPUT/metrics.json and OUTPUT/model.")
         {
             train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance, exportOnnx,
         };
+        foreach (var option in checkpoints.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
             r.GetValue(model)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(loraRank),
-            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance), r.GetValue(exportOnnx))));
+            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance), r.GetValue(exportOnnx), checkpoints.Parse(r))));
         return command;
     }
 
     private sealed record Args(FileInfo Train, FileInfo Test, FileInfo? Valid, string TextColumn, string LabelColumn, string Model,
-        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output, bool BalanceClasses, bool ExportOnnx);
+        int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output, bool BalanceClasses, bool ExportOnnx,
+        CheckpointArguments.Settings Checkpoints);
 
     private static int Run(Args a)
     {
         try
         {
             var ml = new MLContext(seed: a.Seed);
+            CheckpointArguments.ShowTrainingNotices(ml);
             IDataView Load(FileInfo f) => DelimitedTextReader.Read(f.FullName).ToDataView(ml, a.TextColumn, a.LabelColumn);
             var train = Load(a.Train);
             var test = Load(a.Test);
             var keyMap = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn).Fit(train);
-            var options = new TextClassificationFineTuneOptions
+            var options = a.Checkpoints.Apply(new TextClassificationFineTuneOptions
             {
                 TextColumnName = a.TextColumn, LabelColumnName = a.LabelColumn, Model = a.Model, Epochs = a.Epochs,
                 LearningRate = a.Lr, BatchSize = a.BatchSize, MaxLength = a.MaxLength, Seed = a.Seed, Device = a.Device,
                 EarlyStoppingPatience = a.Patience, BalanceClasses = a.BalanceClasses,
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
                 Progress = new ProgressBar(),
-            };
+            });
             var valid = a.Valid is null ? null : keyMap.Transform(Load(a.Valid));
             var pipeline = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn)
                 .Append(ml.MulticlassClassification.Trainers.FineTuneTextClassifier(options, valid));
@@ -115,6 +120,10 @@ internal static class ClassifyCommand
             Console.WriteLine(tuned.FormatConfusionMatrix(labels));
             Console.WriteLine($"metrics: {Path.Combine(a.Output.FullName, "metrics.json")}, model: {modelDir}");
             return 0;
+        }
+        catch (TrainingHaltedException e)
+        {
+            return CliErrors.Report(e);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException or InvalidOperationException)
         {

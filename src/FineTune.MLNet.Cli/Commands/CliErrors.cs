@@ -1,5 +1,6 @@
 using FineTune.MLNet.ChatTemplates;
 using FineTune.MLNet.Training.Tasks.Sft;
+using FineTune.MLNet.Training;
 
 namespace FineTune.MLNet.Cli.Commands;
 
@@ -8,15 +9,20 @@ internal static class CliErrors
 {
     public const int BadInput = 2;
 
+    /// <summary>Training stopped early (disk full, a diverging loss); the last checkpoint is intact, so the same command resumes.</summary>
+    public const int TrainingHalted = 3;
+
     public static bool IsBadInput(Exception e) =>
         e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException
-            or InvalidOperationException or NotSupportedException or SftDataException or ChatTemplateException or FormatException;
+            or InvalidOperationException or NotSupportedException or SftDataException or ChatTemplateException or FormatException
+            or TrainingHaltedException;
 
-    /// <summary>Writes <c>error: message</c> to standard error and returns <see cref="BadInput"/>.</summary>
+    /// <summary>Writes <c>error: message</c> to standard error and returns <see cref="BadInput"/> (<see cref="TrainingHalted"/> for a <see cref="TrainingHaltedException"/>).</summary>
     public static int Report(Exception e)
     {
-        Console.Error.WriteLine($"error: {Describe(e)}");
-        return BadInput;
+        var halted = e is TrainingHaltedException;
+        Console.Error.WriteLine($"{(halted ? "\n" : "")}error: {Describe(e)}");   // a halt ends the progress bar's line first
+        return halted ? TrainingHalted : BadInput;
     }
 
     /// <summary>The message without .NET's " (Parameter 'x')" and "Actual value was v." additions, which the messages already say.</summary>

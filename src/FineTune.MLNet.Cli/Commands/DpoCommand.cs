@@ -31,6 +31,7 @@ internal static class DpoCommand
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "cDPO: assumed probability that a preference is flipped. [0, 0.5)." };
         var precompute = new Option<bool>("--precompute-reference") { Description = "Compute the reference log-probs once before training (TRL precompute_ref_log_probs)." };
         var lora = new LoraArguments("Store the frozen base weights in 4-bit NF4 (QLoRA); fresh adapters only.");
+        var checkpoints = new CheckpointArguments();
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 5e-5 };
         var batch = new Option<int>("--batch-size") { Description = "Preference pairs per step.", DefaultValueFactory = _ => 8 };
@@ -44,17 +45,18 @@ internal static class DpoCommand
             epochs, lr, batch, maxLength, seed, device, output,
         };
         foreach (var option in lora.All) command.Options.Add(option);
+        foreach (var option in checkpoints.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(model)!, r.GetValue(adapter), r.GetValue(train)!, r.GetValue(valid), r.GetValue(promptColumn)!, r.GetValue(chosenColumn)!,
             r.GetValue(rejectedColumn)!, r.GetValue(beta), r.GetValue(labelSmoothing), r.GetValue(precompute), lora.Settings(r),
             r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch),
-            r.GetValue(maxLength), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!)));
+            r.GetValue(maxLength), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, DirectoryInfo? Adapter, FileInfo Train, FileInfo? Valid, string PromptColumn, string ChosenColumn,
         string RejectedColumn, double Beta, double LabelSmoothing, bool PrecomputeReference, LoraSettings Lora,
-        int Epochs, double Lr, int BatchSize, int MaxLength, int Seed, string Device, DirectoryInfo Output)
+        int Epochs, double Lr, int BatchSize, int MaxLength, int Seed, string Device, DirectoryInfo Output, CheckpointArguments.Settings Checkpoints)
     {
         public string[] Columns => [PromptColumn, ChosenColumn, RejectedColumn];
     }
@@ -74,6 +76,7 @@ internal static class DpoCommand
             var bar = new DpoProgressLine();
             var options = BuildOptions(a, bar);
             var ml = new MLContext(seed: a.Seed);
+            CheckpointArguments.ShowTrainingNotices(ml);
             var train = ReadTable(a.Train, "--train", a);
             var valid = a.Valid is null ? null : ReadTable(a.Valid, "--valid", a);
 
@@ -130,7 +133,7 @@ internal static class DpoCommand
             DpoProgress = bar,
         };
         options.Validate();
-        return options;
+        return a.Checkpoints.Apply(options);
     }
 
     /// <summary>A CSV/TSV with data rows and the three columns; a missing column names the option, the file, the column and the columns present.</summary>

@@ -28,6 +28,7 @@ internal static class SftCommand
         var promptColumn = new Option<string>("--prompt-column") { Description = "Prompt column name.", Required = true };
         var responseColumn = new Option<string>("--response-column") { Description = "Response column name.", Required = true };
         var lora = new LoraArguments("Store the frozen base weights in 4-bit NF4 (QLoRA).");
+        var checkpoints = new CheckpointArguments();
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 2e-4 };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
@@ -43,17 +44,18 @@ internal static class SftCommand
             maxLength, packing, seed, maxNewTokens, device, output,
         };
         foreach (var option in lora.All) command.Options.Add(option);
+        foreach (var option in checkpoints.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(model)!, r.GetValue(train)!, r.GetValue(valid), r.GetValue(test), r.GetValue(general), r.GetValue(promptColumn)!,
             r.GetValue(responseColumn)!, lora.Settings(r),
             r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(packing), r.GetValue(seed),
-            r.GetValue(maxNewTokens), r.GetValue(device)!, r.GetValue(output)!)));
+            r.GetValue(maxNewTokens), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, FileInfo Train, FileInfo? Valid, FileInfo? Test, FileInfo? GeneralText, string PromptColumn,
         string ResponseColumn, LoraSettings Lora, int Epochs, double Lr, int BatchSize,
-        int MaxLength, bool Packing, int Seed, int MaxNewTokens, string Device, DirectoryInfo Output);
+        int MaxLength, bool Packing, int Seed, int MaxNewTokens, string Device, DirectoryInfo Output, CheckpointArguments.Settings Checkpoints);
 
     /// <summary>Option names for the option fields whose validation messages name them.</summary>
     private static readonly Dictionary<string, string> OptionOfField = new(StringComparer.Ordinal)
@@ -68,6 +70,7 @@ internal static class SftCommand
         {
             var options = BuildOptions(a);
             var ml = new MLContext(seed: a.Seed);
+            CheckpointArguments.ShowTrainingNotices(ml);
             var train = ReadTable(a.Train, "--train", a);
             var valid = a.Valid is null ? null : ReadTable(a.Valid, "--valid", a);
             var test = a.Test is null ? null : Pairs(ReadTable(a.Test, "--test", a), a).Select(p => new QuestionAnswer(p.Prompt, p.Response)).ToList();
@@ -124,7 +127,7 @@ internal static class SftCommand
             Progress = new ProgressBar(),
         };
         options.Validate();
-        return options;
+        return a.Checkpoints.Apply(options);
     }
 
     /// <summary>A CSV/TSV with data rows and both columns; a missing column names the file, the column and the columns present.</summary>

@@ -2,7 +2,8 @@ namespace FineTune.MLNet.Formats;
 
 /// <summary>
 /// Writes a file so that readers see either the old content or the complete new content, never a torn file:
-/// the content goes to a temporary file in the same folder, is flushed to disk, then renamed over the target.
+/// the content goes to a temporary file in the same folder, is flushed to disk, then renamed over the target, and the
+/// folder is flushed so the rename itself survives a power loss.
 /// </summary>
 public static class AtomicFile
 {
@@ -31,6 +32,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            Formats.DurableDirectory.Flush(folder);
         }
         catch
         {

@@ -45,7 +45,14 @@ public record TrainerOptions
     public int CheckpointEverySteps { get; init; } = 200;
 
     /// <summary>Checkpoints kept; older ones are deleted. Range ≥ 1.</summary>
-    public int CheckpointsToKeep { get; init; } = 2;
+    public int CheckpointsToKeep { get; init; } = 3;
+
+    /// <summary>
+    /// An optimizer step whose loss or gradient is NaN or infinite is skipped (gradients dropped, optimizer state
+    /// untouched) and logged; this many in a row stop training with a <see cref="TrainingHaltedException"/>, leaving the
+    /// last checkpoint as it was. Range 1..10000.
+    /// </summary>
+    public int MaxConsecutiveNonFiniteSteps { get; init; } = 5;
 
     /// <summary>Stop (as if cancelled, with a checkpoint) after this many optimizer steps in this call; null = run to the end.
     /// For staged training and resume tests.</summary>
@@ -70,6 +77,7 @@ public record TrainerOptions
         Check(EarlyStoppingPatience is null or >= 1, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be >= 1 or null");
         Check(CheckpointEverySteps >= 1, nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 1");
         Check(CheckpointsToKeep >= 1, nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
+        Check(MaxConsecutiveNonFiniteSteps is >= 1 and <= 10000, nameof(MaxConsecutiveNonFiniteSteps), MaxConsecutiveNonFiniteSteps, "must be in 1..10000");
         Check(StopAfterSteps is null or >= 1, nameof(StopAfterSteps), StopAfterSteps, "must be >= 1 or null");
         try { _ = TorchDevices.Parse(Device); }
         catch (ArgumentException e) { throw new ArgumentException($"{nameof(Device)}: {e.Message}", nameof(Device)); }

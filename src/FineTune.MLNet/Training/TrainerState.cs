@@ -37,6 +37,18 @@ public sealed record TrainerState
 
     /// <summary>True once early stopping ended the run.</summary>
     [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; set; }
+
+    /// <summary>Sum of the finite step losses of the epoch in progress (its mean becomes the epoch's train loss).</summary>
+    [JsonPropertyName("epoch_loss_sum")] public double EpochLossSum { get; set; }
+
+    /// <summary>Forward passes summed into <see cref="EpochLossSum"/>.</summary>
+    [JsonPropertyName("epoch_loss_count")] public int EpochLossCount { get; set; }
+
+    /// <summary>Optimizer steps skipped because their loss or gradient was NaN or infinite.</summary>
+    [JsonPropertyName("non_finite_steps")] public long NonFiniteSteps { get; set; }
+
+    /// <summary>Skipped steps in a row up to now; training stops when it reaches <see cref="TrainerOptions.MaxConsecutiveNonFiniteSteps"/>.</summary>
+    [JsonPropertyName("consecutive_non_finite_steps")] public int ConsecutiveNonFiniteSteps { get; set; }
 }
 
 /// <summary>Metrics of one finished epoch.</summary>

@@ -32,7 +32,8 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
         var state = new TrainerState { Seed = options.Seed, TotalSteps = totalSteps };
         Dictionary<string, Tensor>? best = null;
         random.manual_seed(options.Seed);
-        if (options.CheckpointDirectory is { } dir && CheckpointStore.LoadLatest(dir) is { } ckpt)
+        string? lastCheckpoint = null;
+        if (options.CheckpointDirectory is { } dir && CheckpointStore.LoadLatest(dir, Warn) is { } ckpt)
         {
             using (ckpt)
             {
@@ -43,7 +44,8 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
                 best = ckpt.BestModel?.ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
                 random.set_rng_state(ckpt.RngState);
                 state = ckpt.State;
-                log?.Log($"Resumed from {ckpt.Path} at step {state.GlobalStep} (epoch {state.Epoch}, batch {state.NextBatch}).");
+                lastCheckpoint = ckpt.Path;
+                log?.Log($"{CheckpointStore.ResumeNotice} {Path.GetFileName(ckpt.Path)} (step {state.GlobalStep} of {totalSteps}) in {Path.GetDirectoryName(ckpt.Path)}.");
             }
         }
 
@@ -51,10 +53,11 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
         var clock = Stopwatch.StartNew();
         long tokensAtStart = state.TokensSeen, stepsThisCall = 0;
         var completed = true;
+        var guard = new NonFiniteGuard(options, log);
         while (state.Epoch < options.Epochs && !state.StoppedEarly)
         {
             var batches = LengthBucketBatcher.Batches(lengths, options.BatchSize, options.Seed, state.Epoch);
-            double lossSum = 0; int lossCount = 0, micro = 0;
+            int micro = 0, microInStep = 0;
             Tensor? pendingLoss = null;      // summed on the device; read back once per optimizer step
             for (var b = state.NextBatch; b < batches.Count; b++)
             {
@@ -65,34 +68,35 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
                     loss.div(options.GradientAccumulationSteps).backward();
                     var detached = loss.detach();
                     pendingLoss = pendingLoss is null ? detached.clone().DetachFromDisposeScope() : pendingLoss.add_(detached);
-                    lossCount++;
+                    microInStep++;
                     state.TokensSeen += tokens;
                 }
                 micro++;
                 var lastOfEpoch = b == batches.Count - 1;
                 if (micro % options.GradientAccumulationSteps != 0 && !lastOfEpoch) continue;
 
-                var stepLoss = pendingLoss!.item<float>();                             // the step's only host sync
-                pendingLoss.Dispose();
+                var check = guard.ReadAndClip(pendingLoss!, optimizer.Parameters);      // the step's only host sync
+                pendingLoss!.Dispose();
                 pendingLoss = null;
-                if (!float.IsFinite(stepLoss))
-                    throw new InvalidOperationException($"Training loss became {stepLoss} at epoch {state.Epoch}, batch {b} (step {state.GlobalStep}): lower LearningRate ({options.LearningRate}) or check the data.");
-                lossSum += stepLoss;
-
-                if (options.MaxGradNorm > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, options.MaxGradNorm);
                 var lr = options.LearningRate * LearningRateSchedule.Multiplier(state.GlobalStep, warmup, totalSteps, options.Decay);
-                optimizer.Step(lr);
+                if (guard.Admit(state, check, b, lastCheckpoint))                        // false: NaN/Inf, step skipped
+                {
+                    state.EpochLossSum += check.Loss;
+                    state.EpochLossCount += microInStep;
+                    optimizer.Step(lr);
+                }
+                microInStep = 0;
                 optimizer.ZeroGrad();
                 state.GlobalStep++; stepsThisCall++;
                 state.NextBatch = b + 1;
                 var tps = (state.TokensSeen - tokensAtStart) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, lossSum / lossCount, lr, tps));
+                options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, state.EpochLossSum / Math.Max(1, state.EpochLossCount), lr, tps));
 
                 var stopNow = options.StopAfterSteps is { } stop && stepsThisCall >= stop && state.GlobalStep < totalSteps;
-                if (lastOfEpoch) EndEpoch(model, task, state, lossSum / Math.Max(1, lossCount), ref best, trainable);
+                if (lastOfEpoch) EndEpoch(model, task, state, state.EpochLossSum / Math.Max(1, state.EpochLossCount), ref best, trainable);
                 if (options.CheckpointDirectory is { } d && (lastOfEpoch || stopNow || state.GlobalStep % options.CheckpointEverySteps == 0))
                 {
-                    SaveCheckpoint(d, state, trainable, optimizer, best);
+                    lastCheckpoint = SaveCheckpoint(d, state, trainable, optimizer, best);
                 }
                 if (stopNow) { completed = false; break; }
             }
@@ -137,15 +141,20 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
         if (v is not null) options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, v.Loss, v.Accuracy, v.MacroF1));
         state.Epoch++;
         state.NextBatch = 0;
+        state.EpochLossSum = 0;
+        state.EpochLossCount = 0;
     }
 
-    private void SaveCheckpoint(string dir, TrainerState state, List<(string name, Parameter parameter)> trainable, AdamW optimizer, Dictionary<string, Tensor>? best)
+    private string SaveCheckpoint(string dir, TrainerState state, List<(string name, Parameter parameter)> trainable, AdamW optimizer, Dictionary<string, Tensor>? best)
     {
         using var scope = NewDisposeScope();
         var weights = trainable.ToDictionary(p => p.name, p => p.parameter.detach().cpu());
         var path = CheckpointStore.Save(dir, state, weights, optimizer.StateDict(), best, random.get_rng_state(), options.CheckpointsToKeep);
         log?.Log($"Checkpoint written: {path}");
+        return path;
     }
+
+    private void Warn(string message) => log?.Warning(MessageSensitivity.None, "{0}", message);
 
     private static void CopyInto(List<(string name, Parameter parameter)> trainable, IReadOnlyDictionary<string, Tensor> source, string origin)
     {

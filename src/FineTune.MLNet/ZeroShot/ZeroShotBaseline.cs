@@ -2,7 +2,6 @@ using FineTune.MLNet.Metrics;
 using FineTune.MLNet.Models.Bert;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization;
-using FineTune.MLNet.ZeroShot;
 
 namespace FineTune.MLNet.ZeroShot;
 

@@ -34,6 +34,7 @@ public sealed class OptionValidationTests
         { "CheckpointEverySteps", new TrainerOptions { CheckpointEverySteps = 0 } },
         { "CheckpointsToKeep", new TrainerOptions { CheckpointsToKeep = 0 } },
         { "StopAfterSteps", new TrainerOptions { StopAfterSteps = 0 } },
+        { "MaxConsecutiveNonFiniteSteps", new TrainerOptions { MaxConsecutiveNonFiniteSteps = 0 } },
         { "Device", new TrainerOptions { Device = "tpu" } },
     };
 

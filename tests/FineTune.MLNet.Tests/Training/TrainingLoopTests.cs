@@ -23,13 +23,16 @@ public sealed class TrainingLoopTests
     }
 
     [Fact]
-    public void NonFiniteLossStopsWithAClearError()
+    public void NonFiniteLossStopsWithAClearErrorAfterTheAllowedSkips()
     {
         using var model = new Scalar();
-        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, BatchSize = 2 }, null);
-        var e = Assert.Throws<InvalidOperationException>(() => loop.Run(model, new Task(model, w => w.sum() * float.NaN)));
+        var loop = new TrainingLoop(new TrainerOptions { Epochs = 2, BatchSize = 2 }, null);   // 8 steps, all NaN; 5 allowed in a row
+        var e = Assert.Throws<TrainingHaltedException>(() => loop.Run(model, new Task(model, w => w.sum() * float.NaN)));
+        Assert.Contains("5 optimizer steps in a row", e.Message);
         Assert.Contains("NaN", e.Message);
         Assert.Contains("LearningRate", e.Message);
+        Assert.Contains("MaxConsecutiveNonFiniteSteps", e.Message);
+        Assert.Equal([1.0f, -2.0f], model.W.data<float>().ToArray());   // never updated
     }
 
     [Fact]

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using FineTune.MLNet.Formats.SafeTensors;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Modules;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Training.Resume;
@@ -21,44 +24,93 @@ public sealed record TrainingCheckpoint(
 }
 
 /// <summary>
-/// Checkpoint folders <c>checkpoint-{step}</c> under a directory. Each is written into a temporary folder and renamed
-/// into place, so a crash never leaves a half-written checkpoint under a final name; resuming picks the newest one.
+/// Checkpoint folders <c>checkpoint-{step}</c> under a directory, crash-safe: each is written into a temporary folder
+/// (every file flushed to disk, a <see cref="CheckpointManifest"/> with sizes and SHA-256 last), the folder is flushed,
+/// renamed into place and the parent flushed. A folder without a manifest, or a temporary one, is never loaded;
+/// resuming verifies the newest and falls back to the previous one (with a warning) when a file is truncated or altered.
 /// Contents: <c>model.safetensors</c> (trainable weights), <c>optimizer.safetensors</c>, <c>best_model.safetensors</c>
-/// (when early stopping tracks one), <c>rng.safetensors</c> (torch CPU generator state), <c>trainer_state.json</c>.
+/// (when early stopping tracks one), <c>rng.safetensors</c> (torch CPU generator state), <c>trainer_state.json</c>,
+/// <c>manifest.json</c>.
 /// </summary>
 public static class CheckpointStore
 {
-    private const string Prefix = "checkpoint-";
+    /// <summary>Name prefix of complete checkpoint folders.</summary>
+    public const string Prefix = "checkpoint-";
+    /// <summary>Start of the log line that says a run resumes: <c>resuming from checkpoint-N (step N of M) in DIR.</c></summary>
+    public const string ResumeNotice = "resuming from";
+    internal const string TempPrefix = ".tmp-" + Prefix;
+    internal const string TrashPrefix = ".trash-" + Prefix;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    /// <summary>Writes a checkpoint atomically and deletes all but the newest <paramref name="keep"/>.</summary>
+    /// <summary>
+    /// Writes a checkpoint atomically and keeps the newest <paramref name="keep"/>. An I/O failure (a full disk
+    /// included) removes the partial folder, leaves the previous checkpoints as they were and throws
+    /// <see cref="CheckpointWriteException"/> naming the folder.
+    /// </summary>
     public static string Save(string directory, TrainerState state, IReadOnlyDictionary<string, Tensor> model,
         IReadOnlyDictionary<string, Tensor> optimizer, IReadOnlyDictionary<string, Tensor>? bestModel, Tensor rngState, int keep)
     {
-        Directory.CreateDirectory(directory);
-        var final = System.IO.Path.Combine(directory, $"{Prefix}{state.GlobalStep:D8}");
-        var temp = System.IO.Path.Combine(directory, $".tmp-{Prefix}{state.GlobalStep:D8}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        SafeTensorsFile.Save(System.IO.Path.Combine(temp, "model.safetensors"), model);
-        SafeTensorsFile.Save(System.IO.Path.Combine(temp, "optimizer.safetensors"), optimizer);
-        if (bestModel is not null) SafeTensorsFile.Save(System.IO.Path.Combine(temp, "best_model.safetensors"), bestModel);
-        SafeTensorsFile.Save(System.IO.Path.Combine(temp, "rng.safetensors"), new Dictionary<string, Tensor> { ["cpu"] = rngState });
-        File.WriteAllText(System.IO.Path.Combine(temp, "trainer_state.json"), JsonSerializer.Serialize(state, Json));
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(temp, final);
-        Prune(directory, keep);
+        var name = $"{Prefix}{state.GlobalStep}";
+        var final = System.IO.Path.Combine(directory, name);
+        var temp = System.IO.Path.Combine(directory, $"{TempPrefix}{state.GlobalStep}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(directory);
+            Directory.CreateDirectory(temp);
+            SafeTensorsFile.Save(System.IO.Path.Combine(temp, "model.safetensors"), model);
+            SafeTensorsFile.Save(System.IO.Path.Combine(temp, "optimizer.safetensors"), optimizer);
+            if (bestModel is not null) SafeTensorsFile.Save(System.IO.Path.Combine(temp, "best_model.safetensors"), bestModel);
+            SafeTensorsFile.Save(System.IO.Path.Combine(temp, "rng.safetensors"), new Dictionary<string, Tensor> { ["cpu"] = rngState });
+            AtomicFile.WriteAllText(System.IO.Path.Combine(temp, "trainer_state.json"), JsonSerializer.Serialize(state, Json));
+            CheckpointManifest.Write(temp, state.GlobalStep);
+            Formats.DurableDirectory.Flush(temp);
+            MoveIntoPlace(temp, final, directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            var previous = Directory.Exists(directory) ? List(directory).LastOrDefault() : null;
+            var reason = e is IOException io && CheckpointWriteException.IsDiskFull(io) ? "no space left on device" : e.Message;
+            throw new CheckpointWriteException(
+                $"Could not write checkpoint {name} under '{directory}': {reason}. " +
+                (previous is null ? "No earlier checkpoint exists. " : $"The previous checkpoint {System.IO.Path.GetFileName(previous)} is intact. ") +
+                "Free space (or choose another CheckpointDirectory) and run again to resume.",
+                directory, previous, e);
+        }
+        CheckpointRetention.Prune(directory, keep, state.GlobalStep);
         return final;
     }
 
-    /// <summary>The newest complete checkpoint under <paramref name="directory"/>, or null when there is none.</summary>
-    public static TrainingCheckpoint? LoadLatest(string directory)
+    /// <summary>
+    /// The newest checkpoint under <paramref name="directory"/> whose files match its manifest, or null when there is
+    /// none. A damaged newer one is skipped with a warning naming it; when every one is damaged this throws.
+    /// </summary>
+    public static TrainingCheckpoint? LoadLatest(string directory, Action<string>? warn = null)
     {
         if (!Directory.Exists(directory)) return null;
-        var latest = List(directory).LastOrDefault();
-        return latest is null ? null : Load(latest);
+        var candidates = List(directory).Reverse().ToList();
+        var problems = new List<string>();
+        foreach (var path in candidates)
+        {
+            try
+            {
+                CheckpointManifest.Verify(path);
+                return Load(path);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or SafeTensorsFormatException or JsonException)
+            {
+                problems.Add($"{System.IO.Path.GetFileName(path)}: {e.Message}");
+                var fallback = candidates.SkipWhile(c => c != path).Skip(1).FirstOrDefault();
+                warn?.Invoke($"Checkpoint {path} is damaged ({e.Message}); " +
+                             (fallback is null ? "no older checkpoint is left." : $"falling back to {System.IO.Path.GetFileName(fallback)}."));
+            }
+        }
+        if (problems.Count > 0)
+            throw new InvalidDataException($"Every checkpoint under '{directory}' is damaged ({string.Join("; ", problems)}). Delete them (or use another CheckpointDirectory) to start over.");
+        return null;
     }
 
-    /// <summary>Loads one checkpoint folder; a missing or malformed file is an error naming it.</summary>
+    /// <summary>Loads one checkpoint folder (without checking its manifest); a missing or malformed file is an error naming it.</summary>
     public static TrainingCheckpoint Load(string path)
     {
         var statePath = System.IO.Path.Combine(path, "trainer_state.json");
@@ -82,18 +134,44 @@ public static class CheckpointStore
             rngState);
     }
 
-    /// <summary>Complete checkpoint folders, oldest first.</summary>
+    /// <summary>Complete checkpoint folders (named <c>checkpoint-{step}</c>, with a manifest), oldest first.</summary>
     public static IReadOnlyList<string> List(string directory) =>
         Directory.GetDirectories(directory, Prefix + "*")
-            .Where(d => long.TryParse(System.IO.Path.GetFileName(d)[Prefix.Length..], out _)
-                        && File.Exists(System.IO.Path.Combine(d, "trainer_state.json")))
-            .OrderBy(d => long.Parse(System.IO.Path.GetFileName(d)[Prefix.Length..]))
+            .Where(d => StepOf(d) is not null && File.Exists(System.IO.Path.Combine(d, CheckpointManifest.FileName)))
+            .OrderBy(d => StepOf(d))
             .ToList();
 
-    private static void Prune(string directory, int keep)
+    /// <summary>The step in a <c>checkpoint-{step}</c> folder name; null for any other name.</summary>
+    public static long? StepOf(string folder)
     {
-        var all = List(directory);
-        foreach (var old in all.Take(Math.Max(0, all.Count - keep))) Directory.Delete(old, recursive: true);
-        foreach (var stale in Directory.GetDirectories(directory, $".tmp-{Prefix}*")) Directory.Delete(stale, recursive: true);
+        var name = System.IO.Path.GetFileName(folder.TrimEnd(System.IO.Path.DirectorySeparatorChar));
+        return name.StartsWith(Prefix, StringComparison.Ordinal) && name.Length > Prefix.Length && name[Prefix.Length..].All(char.IsAsciiDigit)
+               && long.TryParse(name[Prefix.Length..], out var step) ? step : null;
+    }
+
+    /// <summary>Renames the finished temporary folder to its final name (a same-step folder is moved aside first) and flushes the parent.</summary>
+    private static void MoveIntoPlace(string temp, string final, string directory)
+    {
+        string? trash = null;
+        if (Directory.Exists(final))
+        {
+            trash = System.IO.Path.Combine(directory, $"{TrashPrefix}{System.IO.Path.GetFileName(final)}-{Guid.NewGuid():N}");
+            Directory.Move(final, trash);
+        }
+        Directory.Move(temp, final);
+        Formats.DurableDirectory.Flush(directory);
+        if (trash is not null) TryDelete(trash);
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a leftover temporary folder is never loaded and the next write removes it.
+        }
     }
 }
