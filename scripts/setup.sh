@@ -4,7 +4,9 @@
 #  1. TorchSharp 0.107's native shim needs libstdc++ from GCC 13+ (GLIBCXX_3.4.32). Debian 12 ships GCC 12,
 #     so where that symbol version is missing we add Debian 13 ("trixie") as an apt source pinned at
 #     priority 100 (never preferred by default) and install only libstdc++6 from it.
-#  2. The .NET SDK must be on PATH (it is on the project's machines; we fail with a clear message otherwise).
+#  2. The tests run exported GGUF files in llama.cpp (NuGet LLamaSharp.Backend.Cpu), whose natives link libgomp.so.1:
+#     installed from Debian's libgomp1 when missing.
+#  3. The .NET SDK must be on PATH (it is on the project's machines; we fail with a clear message otherwise).
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -49,6 +51,16 @@ PIN
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq -t trixie libstdc++6 >/dev/null
   has_glibcxx_3432 || { log "libstdc++6 from trixie did not provide GLIBCXX_3.4.32"; exit 1; }
   log "libstdc++ now provides GLIBCXX_3.4.32"
+fi
+
+has_libgomp() { ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1 ' || [ -e /usr/lib/x86_64-linux-gnu/libgomp.so.1 ]; }
+if has_libgomp; then
+  log "libgomp.so.1 present: nothing to do"
+else
+  log "libgomp.so.1 missing (llama.cpp natives of LLamaSharp need it): installing libgomp1"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libgomp1 >/dev/null
+  has_libgomp || { log "libgomp1 did not provide libgomp.so.1"; exit 1; }
 fi
 
 command -v dotnet >/dev/null || { log "the .NET SDK 10 is required (dotnet not on PATH)"; exit 1; }
