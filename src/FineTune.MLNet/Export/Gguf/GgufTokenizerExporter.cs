@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FineTune.MLNet.Formats.Gguf;

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
+using FineTune.MLNet.Modules;
 
 namespace FineTune.MLNet.Formats.Gguf;
 

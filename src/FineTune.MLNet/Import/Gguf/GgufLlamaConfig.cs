@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using System.Globalization;
 using FineTune.MLNet.Formats.Gguf;
 using FineTune.MLNet.Models.Llama;

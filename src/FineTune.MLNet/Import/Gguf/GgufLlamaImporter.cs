@@ -1,4 +1,7 @@
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Formats.Gguf;
 using FineTune.MLNet.Models.Llama;
 using TorchSharp;
