@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 dotnet build FineTune.MLNet.sln -c Release --nologo -v q
+# English runner output whatever the machine's locale: the summary below parses "Passed!"/"Failed!".
+export DOTNET_CLI_UI_LANGUAGE=en
 # A log of its own: runs of other checkouts on the same machine must not write into it.
 log=$(mktemp -t finetune-test.XXXXXX.log)
 trap 'rm -f "$log"' EXIT

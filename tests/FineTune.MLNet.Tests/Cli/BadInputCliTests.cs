@@ -207,4 +207,16 @@ public sealed class BadInputCliTests : IDisposable
         stderr = Refused("export-onnx", "--model", model, "--output", temp.File("out.onnx"));
         Assert.Contains("'gpt2'", stderr);
     }
+
+    [Fact]
+    public void NumbersOnTheCommandLineAreReadTheSameUnderAGermanLocale()
+    {
+        // de-DE reads "1.5" as 15 (the dot groups thousands); the CLI reads numbers invariantly.
+        var (code, _, stderr) = CliRunner.RunWith(new Dictionary<string, string> { ["LANG"] = "de_DE.UTF-8", ["LC_ALL"] = "de_DE.UTF-8" },
+            "sft", "--model", LlamaFixtures.Dir("gen"), "--train", Write("train.csv", Facts), "--prompt-column", "question",
+            "--response-column", "answer", "--lr", "1.5", "--output", Output);
+        Assert.Equal(2, code);
+        Assert.Contains("--lr", stderr);
+        Assert.Contains("(got 1.5)", stderr);
+    }
 }
