@@ -1,5 +1,11 @@
 using System.CommandLine;
+using System.Globalization;
 using FineTune.MLNet.Cli.Commands;
+
+// Numbers on the command line and in the output are invariant ("--lr 0.5" is a half under every locale; under de-DE the
+// current culture would read it as 5).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var root = new RootCommand("finetune: fine-tune pretrained transformer models from the command line (FineTune.MLNet).");
 root.Subcommands.Add(ClassifyCommand.Create());

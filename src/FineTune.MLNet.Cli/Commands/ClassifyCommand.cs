@@ -57,9 +57,16 @@ internal static class ClassifyCommand
         {
             var ml = new MLContext(seed: a.Seed);
             CheckpointArguments.ShowTrainingNotices(ml);
-            IDataView Load(FileInfo f) => DelimitedTextReader.Read(f.FullName).ToDataView(ml, a.TextColumn, a.LabelColumn);
-            var train = Load(a.Train);
-            var test = Load(a.Test);
+            // All three files are read and checked before any model is loaded: rows, columns, empty texts, labels unseen in training.
+            DelimitedTable Read(FileInfo f, string option) =>
+                f.Exists ? DelimitedTextReader.Read(f.FullName) : throw new FileNotFoundException($"{option}: file '{f.FullName}' does not exist.", f.FullName);
+            var trainTable = Read(a.Train, "--train");
+            var validTable = a.Valid is null ? null : Read(a.Valid, "--valid");
+            var testTable = Read(a.Test, "--test");
+            ClassificationTables.Check(trainTable, validTable is null ? [testTable] : [validTable, testTable], a.TextColumn, a.LabelColumn);
+            IDataView Load(DelimitedTable t) => t.ToDataView(ml, a.TextColumn, a.LabelColumn);
+            var train = Load(trainTable);
+            var test = Load(testTable);
             var keyMap = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn).Fit(train);
             var options = a.Checkpoints.Apply(new TextClassificationFineTuneOptions
             {
@@ -69,7 +76,7 @@ internal static class ClassifyCommand
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
                 Progress = new ProgressBar(),
             });
-            var valid = a.Valid is null ? null : keyMap.Transform(Load(a.Valid));
+            var valid = validTable is null ? null : keyMap.Transform(Load(validTable));
             var pipeline = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn)
                 .Append(ml.MulticlassClassification.Trainers.FineTuneTextClassifier(options, valid));
             var fitted = pipeline.Fit(train);
@@ -125,10 +132,9 @@ internal static class ClassifyCommand
         {
             return CliErrors.Report(e);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (CliErrors.IsBadInput(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return CliErrors.Report(e);
         }
     }
 }

@@ -48,10 +48,9 @@ internal static class EncodeCommand
             Console.WriteLine(JsonSerializer.Serialize(json));
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (CliErrors.IsBadInput(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return CliErrors.Report(e);
         }
     }
 }

@@ -29,7 +29,23 @@ public sealed record DelimitedTable(IReadOnlyList<string> Columns, IReadOnlyList
             ? $" (column names are case-sensitive; did you mean '{near}'?)"
             : string.Empty;
         throw new KeyNotFoundException(
-            $"{Source}: no column named '{name}'{hint}. Available columns: {string.Join(", ", Columns.Select(c => $"'{c}'"))}.");
+            $"{Source}: no column named '{name}'{hint}. Available columns: {string.Join(", ", Columns.Select(c => $"'{c}'"))}.{DelimiterHint()}");
+    }
+
+    /// <summary>When the header was not split at all but holds another usual delimiter, the likely cause: the wrong one.</summary>
+    private string DelimiterHint()
+    {
+        if (Columns.Count != 1) return string.Empty;
+        foreach (var (c, name) in new[] { ('\t', "tab"), (',', "comma"), (';', "semicolon"), ('|', "pipe") })
+        {
+            if (Columns[0].Contains(c, StringComparison.Ordinal))
+            {
+                return $" Only one column was found, and its name contains a {name}: the file looks {name}-separated but was read " +
+                       $"with another delimiter (.csv files are read as comma-separated, .tsv as tab-separated; rename the file or pass the delimiter).";
+            }
+        }
+
+        return string.Empty;
     }
 
     /// <summary>All values of the column named <paramref name="name"/>, in row order.</summary>

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Data;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
@@ -52,6 +53,8 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
         if (validation is not null) CheckColumns(validation.Schema, "validation data");
         using var channel = env.Start(nameof(DpoFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
+        // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
+        _ = LlamaConfig.FromJsonFile(Path.Combine(o.Model, "config.json"));
         var tokenizer = HfTokenizer.FromFolder(o.Model);
         var sftBuilder = new SftExampleBuilder(tokenizer, o.Data);
         var builder = new DpoExampleBuilder(sftBuilder);

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization.HuggingFace;
@@ -44,6 +45,8 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         var o = Options;
         using var channel = env.Start(nameof(LoraFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
+        // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
+        _ = LlamaConfig.FromJsonFile(Path.Combine(o.Model, "config.json"));
         var tokenizer = HfTokenizer.FromFolder(o.Model);
         var builder = new SftExampleBuilder(tokenizer, o.Data);
         var train = Build(builder, input, "training data");

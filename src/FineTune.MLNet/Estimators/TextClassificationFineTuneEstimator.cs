@@ -46,6 +46,8 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
     public TextClassificationTransformer Fit(IDataView input)
     {
         var o = Options;
+        ClassificationDataReader.RequireRows(input, "training data");
+        if (validation is not null) ClassificationDataReader.RequireRows(validation, "validation data");
         var labels = CheckSchema(input.Schema, "training data");
         if (validation is not null)
         {

@@ -1,15 +1,18 @@
 using System.Buffers.Binary;
 using System.Text;
+using FineTune.MLNet.Tests.TestSupport;
 
 namespace FineTune.MLNet.Tests.Checkpoints;
 
-/// <summary>A fresh temporary folder, deleted on dispose.</summary>
+/// <summary>
+/// A fresh temporary folder, deleted on dispose (and, if a test never disposes it, with the test run's
+/// <see cref="TestTempRoot"/> when the process exits).
+/// </summary>
 internal sealed class TempDir : IDisposable
 {
-    public TempDir()
+    public TempDir(string prefix = "tmp")
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ftmlnet-ckpt-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
+        Path = TestTempRoot.NewFolder(prefix);
     }
 
     public string Path { get; }

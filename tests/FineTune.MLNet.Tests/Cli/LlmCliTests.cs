@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using System.Text.Json;
 using FineTune.MLNet.Formats.SafeTensors;
 using Xunit;
@@ -8,12 +9,8 @@ namespace FineTune.MLNet.Tests.Cli;
 
 public sealed class LlmCliTests
 {
-    private static string TempDir(string prefix)
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", prefix + "-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    /// <summary>A new folder under the test run's temp root (deleted when the test process exits).</summary>
+    private static string TempDir(string prefix) => TestTempRoot.NewFolder(prefix);
 
     /// <summary>Runs <c>finetune logits</c> and checks every logit against the numpy reference of golden.json.</summary>
     private static void AssertLogitsMatch(string goldenKey, params string[] modelArgs)

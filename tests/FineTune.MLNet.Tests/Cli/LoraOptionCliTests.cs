@@ -1,5 +1,6 @@
-using Xunit;
+using FineTune.MLNet.Tests.Checkpoints;
 using FineTune.MLNet.Tests.Llama;
+using Xunit;
 
 namespace FineTune.MLNet.Tests.Cli;
 
@@ -13,7 +14,8 @@ public sealed class LoraOptionCliTests
     [InlineData("dpo", "--targets", ",")]
     public void BadLoraOptionExitsTwoNamingIt(string command, string option, string value)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "lora-cli-" + Guid.NewGuid().ToString("N")[..8]);
+        using var dirTemp = new TempDir("lora-cli");
+        var dir = Path.Combine(dirTemp.Path, "lora-cli");
         Directory.CreateDirectory(dir);
         var csv = Path.Combine(dir, "train.csv");
         File.WriteAllText(csv, "p,c,r\nq,yes,no\n");

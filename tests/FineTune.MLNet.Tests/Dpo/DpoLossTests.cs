@@ -1,3 +1,4 @@
+using static FineTune.MLNet.Tests.TestSupport.Close;
 using FineTune.MLNet.Losses;
 using FineTune.MLNet.Training.Tasks.Dpo;
 using Xunit;
@@ -27,10 +28,10 @@ public sealed class DpoLossTests
             var expected = c.GetProperty("expected");
             foreach (var name in DpoFixtures.TrlMetricNames)
                 Assert.True(Math.Abs(metrics[name] - expected.GetProperty(name).GetDouble()) < 1e-6, $"{name}: {metrics[name]} vs {expected.GetProperty(name).GetDouble()}");
-            Assert.Equal(expected.GetProperty("loss").GetDouble(), result.Loss.item<double>(), 12);
+            AssertClose(expected.GetProperty("loss").GetDouble(), result.Loss.item<double>(), atol: 1e-12, rtol: 1e-12);
             var losses = result.Losses.data<double>().ToArray();
             var expectedLosses = DpoFixtures.Doubles(expected.GetProperty("losses"));
-            for (int i = 0; i < losses.Length; i++) Assert.Equal(expectedLosses[i], losses[i], 12);
+            for (int i = 0; i < losses.Length; i++) AssertClose(expectedLosses[i], losses[i], atol: 1e-12, rtol: 1e-12);
         }
     }
 
@@ -40,15 +41,15 @@ public sealed class DpoLossTests
         using var scope = NewDisposeScope();
         // Δ = (−1 − −2) − (−1.5 − −1.5) = 1, β = 0.5: loss = −log σ(0.5) = log(1 + e^−0.5).
         var r = DpoLoss.Sigmoid(T([-1.0]), T([-2.0]), T([-1.5]), T([-1.5]), beta: 0.5);
-        Assert.Equal(Math.Log(1 + Math.Exp(-0.5)), r.Loss.item<double>(), 12);
-        Assert.Equal(0.25, r.ChosenRewards.item<double>(), 12);
-        Assert.Equal(-0.25, r.RejectedRewards.item<double>(), 12);
+        AssertClose(Math.Log(1 + Math.Exp(-0.5)), r.Loss.item<double>(), atol: 1e-12, rtol: 1e-12);
+        AssertClose(0.25, r.ChosenRewards.item<double>(), atol: 1e-12, rtol: 1e-12);
+        AssertClose(-0.25, r.RejectedRewards.item<double>(), atol: 1e-12, rtol: 1e-12);
         // cDPO with ε = 0.2: 0.8·log(1 + e^−0.5) + 0.2·log(1 + e^0.5).
         var s = DpoLoss.Sigmoid(T([-1.0]), T([-2.0]), T([-1.5]), T([-1.5]), beta: 0.5, labelSmoothing: 0.2);
-        Assert.Equal(0.8 * Math.Log(1 + Math.Exp(-0.5)) + 0.2 * Math.Log(1 + Math.Exp(0.5)), s.Loss.item<double>(), 12);
+        AssertClose(0.8 * Math.Log(1 + Math.Exp(-0.5)) + 0.2 * Math.Log(1 + Math.Exp(0.5)), s.Loss.item<double>(), atol: 1e-12, rtol: 1e-12);
         // Policy equal to the reference: every pair costs log 2, rewards 0, accuracy 0 (strict >).
         var z = DpoLoss.Sigmoid(T([-3.0, -7.0]), T([-4.0, -1.0]), T([-3.0, -7.0]), T([-4.0, -1.0]), beta: 0.1);
-        Assert.Equal(Math.Log(2), z.Loss.item<double>(), 12);
+        AssertClose(Math.Log(2), z.Loss.item<double>(), atol: 1e-12, rtol: 1e-12);
         var m = DpoMetrics.FromSums(DpoMetrics.Sums(z, T([-3.0, -7.0]), T([-4.0, -1.0])))!;
         Assert.Equal((0.0, 0.0, 0.0, 0.0, 2L), (m.RewardsChosen, m.RewardsRejected, m.RewardsMargin, m.RewardsAccuracy, m.Pairs));
     }
@@ -60,8 +61,8 @@ public sealed class DpoLossTests
         var pr = T([-2.0]).requires_grad_();
         DpoLoss.Sigmoid(pc, pr, T([-2.0]), T([-2.0]), beta: 0.1).Loss.backward();
         // d/dpc of −log σ(β(pc − pr)) at Δ = 0 is −β/2.
-        Assert.Equal(-0.05, pc.grad!.item<double>(), 12);
-        Assert.Equal(0.05, pr.grad!.item<double>(), 12);
+        AssertClose(-0.05, pc.grad!.item<double>(), atol: 1e-12, rtol: 1e-12);
+        AssertClose(0.05, pr.grad!.item<double>(), atol: 1e-12, rtol: 1e-12);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using static FineTune.MLNet.Tests.TestSupport.Close;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Xunit;
@@ -35,7 +36,8 @@ public sealed class PredictionEngineTests
         {
             var p = engine.Predict(rows[i]);
             Assert.Equal(batchedLabels[i], p.PredictedText);
-            for (var c = 0; c < 3; c++) Assert.Equal(batchedScores[i][c], p.Score[c], 4);
+            // One row alone vs in a padded, length-sorted batch: same math, other matmul shapes (float32 rounding only).
+            AssertAllClose(batchedScores[i], p.Score, atol: 1e-5, what: $"Score of row {i}");
         }
     }
 }

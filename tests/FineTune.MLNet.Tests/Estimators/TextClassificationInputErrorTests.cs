@@ -63,6 +63,16 @@ public sealed class TextClassificationInputErrorTests
     }
 
     [Fact]
+    public void EmptyTrainingDataSaysSoBeforeTheClassCount()
+    {
+        // MapValueToKey fitted on no rows gives a one-value key: the class-count check must not be the first complaint.
+        var empty = TinyClassifierData.Load(Ml, []);
+        var e = Assert.ThrowsAny<InvalidDataException>(() => Ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(Ml.MulticlassClassification.Trainers.FineTuneTextClassifier(Options())).Fit(empty));
+        Assert.Equal("training data has no rows; at least one is required.", e.Message);
+    }
+
+    [Fact]
     public void LabelUnseenInTrainingIsReported()
     {
         var train = TinyClassifierData.Load(Ml, TinyClassifierData.Rows(6, 1));
@@ -72,7 +82,8 @@ public sealed class TextClassificationInputErrorTests
         var e = Assert.ThrowsAny<InvalidDataException>(() =>
             new TextClassificationFineTuneEstimator(Ml, Options(), keys.Transform(TinyClassifierData.Load(Ml, validRows))).Fit(keys.Transform(train)));
         Assert.Contains("unseen in training", e.Message);
-        Assert.Contains("row 1", e.Message);
+        Assert.Contains("1 of 3 row(s)", e.Message);
+        Assert.Contains("the first is row 1", e.Message);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using Microsoft.ML;
 
 namespace FineTune.MLNet.Tests.Estimators;
@@ -19,8 +20,7 @@ internal static class TinyClassifierData
     /// <summary>Creates (once per call) a model folder: tiny-bert config + weights and a vocab.txt.</summary>
     public static string ModelFolder()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "tiny-bert-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
+        var dir = TestTempRoot.NewFolder("tiny-bert");
         var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tiny-bert");
         File.Copy(Path.Combine(fixture, "config.json"), Path.Combine(dir, "config.json"));
         File.Copy(Path.Combine(fixture, "model.safetensors"), Path.Combine(dir, "model.safetensors"));

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using System.Text.Json;
 using FineTune.MLNet.Models.Llama;
 using Xunit;
@@ -47,12 +48,8 @@ internal static class LlamaFixtures
     public static double MaxAbsDiff(Tensor a, Tensor b) =>
         a.to_type(ScalarType.Float64).sub(b.to_type(ScalarType.Float64)).abs().max().item<double>();
 
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "ftmlnet-llama-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    /// <summary>A new folder under the test run's temp root (deleted when the test process exits).</summary>
+    public static string TempDir() => TestTempRoot.NewFolder("llama");
 
     /// <summary>Copies a fixture folder to a fresh temp folder (for tests that edit it).</summary>
     public static string CopyToTemp(string name)

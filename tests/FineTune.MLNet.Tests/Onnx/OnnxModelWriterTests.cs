@@ -1,4 +1,5 @@
 using FineTune.MLNet.Formats.Onnx;
+using static FineTune.MLNet.Tests.TestSupport.Close;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
 
@@ -85,11 +86,11 @@ public class OnnxModelWriterTests
                 {
                     expected += x[r * inFeatures + k] * w[k * outFeatures + j];
                 }
-                Assert.Equal(expected, y[r * outFeatures + j], 5);
+                AssertClose(expected, y[r * outFeatures + j], atol: 1e-6, rtol: 1e-6, what: $"y[{r}, {j}]");   // three float32 products
             }
         }
         // Hand-checked anchor for row 0, column 0: 0.5 + 1*(-0.3) + 2*(-0.1) + 3*(0.1) = 0.3.
-        Assert.Equal(0.3f, y[0], 5);
+        AssertClose(0.3, y[0], atol: 1e-6, what: "y[0, 0]");
     }
 
     [Fact]

@@ -189,20 +189,48 @@ public class ProtoReaderHostileInputTests
     {
         OnnxModel model = OnnxTestGraphs.MatMulAdd(inFeatures: 3, outFeatures: 2);
         byte[] bytes = OnnxModelWriter.ToBytes(model);
-        // Every proper prefix must either parse to a smaller model or fail with OnnxFormatException, never crash otherwise.
-        int rejected = 0;
+        // A protobuf prefix that ends exactly between two top-level fields is itself a well-formed (shorter) ModelProto;
+        // every other cut ends inside a field. So: a cut inside a field, or before the graph is complete, must be rejected
+        // with OnnxFormatException; a cut between top-level fields after the graph may parse, and then must describe
+        // exactly those bytes (written back, it gives the prefix). No other outcome, and no other exception type.
+        var boundaries = TopLevelFieldEnds(bytes);
+        int rejected = 0, parsed = 0;
         for (int cut = 1; cut < bytes.Length; cut++)
         {
+            OnnxModel prefix;
             try
             {
-                OnnxModelReader.Read(bytes.AsMemory(0, cut));
+                prefix = OnnxModelReader.Read(bytes.AsMemory(0, cut));
             }
             catch (OnnxFormatException)
             {
                 rejected++;
+                continue;
             }
+
+            parsed++;
+            Assert.True(boundaries.Contains(cut), $"a cut at byte {cut} of {bytes.Length}, inside a field, parsed as a model");
+            Assert.Equal(bytes.AsSpan(0, cut).ToArray(), OnnxModelWriter.ToBytes(prefix));
         }
-        Assert.True(rejected > bytes.Length / 2, $"only {rejected} of {bytes.Length - 1} truncations were rejected");
+
+        Assert.Equal(bytes.Length - 1, rejected + parsed);
+        Assert.True(rejected >= bytes.Length - 1 - boundaries.Count, $"{rejected} of {bytes.Length - 1} cuts rejected");
+        Assert.True(parsed <= boundaries.Count);
+    }
+
+    /// <summary>Byte offsets at which a top-level field of the ModelProto ends (the file's end excluded).</summary>
+    private static HashSet<int> TopLevelFieldEnds(byte[] bytes)
+    {
+        var reader = new ProtoReader(bytes, "ModelProto");
+        var ends = new HashSet<int>();
+        while (reader.TryReadTag(out _, out var wireType))
+        {
+            reader.Skip(wireType);
+            if (reader.Position < bytes.Length) ends.Add(reader.Position);
+        }
+
+        Assert.True(ends.Count >= 2, $"the test model has {ends.Count + 1} top-level fields; expected several");
+        return ends;
     }
 
     [Fact]

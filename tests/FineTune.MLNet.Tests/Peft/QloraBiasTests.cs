@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.Checkpoints;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using Xunit;
@@ -18,7 +19,8 @@ public sealed class QloraBiasTests
         var lora = new LoraSettings { Rank = 4, Alpha = 8, Dropout = 0, TargetModules = ["all-linear"], QuantizeBase = true };
         using var qlora = LlamaForCausalLM.FromPretrained(LlamaFixtures.Dir("qwen2"), lora);
         Assert.All(qlora.named_modules().Select(m => m.module).OfType<LoraLinear>(), l => Assert.True(l.IsQuantized));
-        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "qwen2-dequant-" + Guid.NewGuid().ToString("N")[..8]);
+        using var dirTemp = new TempDir("qwen2-dequant");
+        var dir = Path.Combine(dirTemp.Path, "qwen2-dequant");
         LlamaCheckpointWriter.SaveMerged(qlora, dir);
         using var dequantized = LlamaForCausalLM.FromPretrained(dir);
         using var original = LlamaForCausalLM.FromPretrained(LlamaFixtures.Dir("qwen2"));

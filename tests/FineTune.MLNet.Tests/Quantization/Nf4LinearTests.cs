@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using FineTune.MLNet.Quantization;
 using TorchSharp;
 using Xunit;
@@ -96,7 +97,7 @@ public class Nf4LinearTests
     public void StateDictSurvivesSaveAndLoadToFile()
     {
         using var scope = NewDisposeScope();
-        var path = Path.Combine(Path.GetTempPath(), $"nf4linear-{Guid.NewGuid():N}.bin");
+        var path = Path.Combine(TestTempRoot.Path, $"nf4linear-{Guid.NewGuid():N}.bin");
         try
         {
             using var source = Nf4Linear.FromLinearWeight(randn(16, 64, generator: new Generator(2)));

@@ -1,5 +1,9 @@
-using FineTune.MLNet.Estimators;
+using FineTune.MLNet.Tests.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.SafeTensors;
+using FineTune.MLNet.Modules;
+using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -59,7 +63,8 @@ public sealed class LoraFineTuneEstimatorTests
         Assert.Equal(Facts.Select(f => f.Response), generated);
 
         // Only adapter tensors trained; the PEFT adapter has PEFT's key names.
-        var adapterDir = Path.Combine(Path.GetTempPath(), "finetune-tests", "adapter-" + Guid.NewGuid().ToString("N")[..8]);
+        using var adapterDirTemp = new TempDir("adapter");
+        var adapterDir = Path.Combine(adapterDirTemp.Path, "adapter");
         fitted.SaveAdapter(adapterDir);
         var keys = SafeTensorsFile.ReadHeader(Path.Combine(adapterDir, "adapter_model.safetensors")).Keys.ToList();
         Assert.Contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", keys);
@@ -92,7 +97,8 @@ public sealed class LoraFineTuneEstimatorTests
         Assert.True(qloraLoss.Last().TrainLoss < 0.3 * qloraLoss.First().TrainLoss);
 
         // The merged save dequantizes first and reloads as a plain checkpoint with the same logits.
-        var merged = Path.Combine(Path.GetTempPath(), "finetune-tests", "merged-" + Guid.NewGuid().ToString("N")[..8]);
+        using var mergedTemp = new TempDir("merged");
+        var merged = Path.Combine(mergedTemp.Path, "merged");
         qlora.SaveMerged(merged);
         using var reloaded = FineTune.MLNet.Models.Llama.LlamaForCausalLM.FromPretrained(merged);
         using var ids = TorchSharp.torch.tensor(new long[] { 1, 40, 41, 42 }).unsqueeze(0);
@@ -147,7 +153,8 @@ public sealed class LoraPipelineSaveTests
         };
         var fitted = ml.Transforms.LoraFineTune(options).Fit(data);
         var before = fitted.Transform(data).GetColumn<string>("Generated").ToArray();
-        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "lora-pipeline-" + Guid.NewGuid().ToString("N")[..8]);
+        using var dirTemp = new TempDir("lora-pipeline");
+        var dir = Path.Combine(dirTemp.Path, "lora-pipeline");
         FineTune.MLNet.Transformers.FineTunePipeline.Save(ml, fitted, data.Schema, dir);
         var reloaded = FineTune.MLNet.Transformers.FineTunePipeline.Load(ml, dir);
         Assert.Equal(before, reloaded.Transform(data).GetColumn<string>("Generated").ToArray());

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.Checkpoints;
 using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Peft;
 using Microsoft.ML;
@@ -23,7 +24,8 @@ public sealed class SftResumeTests
         };
         using var oneGo = ml.Transforms.LoraFineTune(options).Fit(data);
 
-        var ckpt = Path.Combine(Path.GetTempPath(), "finetune-tests", "sft-ckpt-" + Guid.NewGuid().ToString("N")[..8]);
+        using var ckptTemp = new TempDir("sft-ckpt");
+        var ckpt = Path.Combine(ckptTemp.Path, "sft-ckpt");
         using (var first = ml.Transforms.LoraFineTune(options with { CheckpointDirectory = ckpt, StopAfterSteps = 1 }).Fit(data))
         {
             Assert.False(first.TrainingReport!.Completed);
@@ -31,10 +33,15 @@ public sealed class SftResumeTests
         using var resumed = ml.Transforms.LoraFineTune(options with { CheckpointDirectory = ckpt }).Fit(data);
         Assert.True(resumed.TrainingReport!.Completed);
         var a = oneGo.Model.named_parameters().Where(p => p.name.Contains(".lora_")).ToDictionary(p => p.name, p => p.parameter);
+        var compared = 0;
         foreach (var (name, p) in resumed.Model.named_parameters().Where(p => p.name.Contains(".lora_")))
         {
             var diff = (a[name] - p).abs().max().item<float>();
             Assert.True(diff == 0, $"{name} differs by {diff}");
+            compared++;
         }
+        // 2 layers x (q_proj, v_proj) x (lora_A, lora_B): a filter that matched nothing would compare nothing.
+        Assert.Equal(2 * 2 * 2, compared);
+        Assert.Equal(compared, a.Count);
     }
 }

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using System.Text.Json.Nodes;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Llama;
@@ -14,8 +15,7 @@ internal static class TinyLlamaFolder
     public static string Create(int seed = 1)
     {
         var source = Path.Combine(AppContext.BaseDirectory, "Fixtures", "llama", "gen");
-        var dir = Path.Combine(Path.GetTempPath(), "finetune-tests", "tiny-llama-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
+        var dir = TestTempRoot.NewFolder("tiny-llama");
         foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" })
             File.Copy(Path.Combine(source, f), Path.Combine(dir, f));
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json")))!.AsObject();

@@ -1,4 +1,5 @@
 using FineTune.MLNet.Import.MiniLm;
+using FineTune.MLNet.Tests.TestSupport;
 using FineTune.MLNet.Tokenization;
 using Xunit;
 
@@ -188,7 +189,7 @@ public class WordPieceTokenizerTests
     [Fact]
     public void LoadsFromAVocabFilePathWithLfLineEndings()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"vocab-{Guid.NewGuid():N}.txt");
+        string path = Path.Combine(TestTempRoot.Path, $"vocab-{Guid.NewGuid():N}.txt");
         try
         {
             File.WriteAllText(path, string.Join("\n", MiniLmVocab.Lines) + "\n");

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using FineTune.MLNet.Classification;
 using FineTune.MLNet.Export.Onnx;
 using FineTune.MLNet.Formats.Onnx;
@@ -11,7 +12,7 @@ namespace FineTune.MLNet.Tests.Onnx.Export;
 /// <summary>The exported file itself: re-read by <see cref="OnnxModelReader"/>, declared inputs/outputs, weights, writing.</summary>
 public sealed class BertOnnxExportFileTests : IDisposable
 {
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "onnx-export-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string dir = TestTempRoot.NewFolder("onnx-export-tests");
 
     public void Dispose()
     {

@@ -1,6 +1,7 @@
 using FineTune.MLNet.Export.Onnx;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.Onnx;
+using FineTune.MLNet.Tests.TestSupport;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
@@ -19,7 +20,7 @@ namespace FineTune.MLNet.Tests.Onnx.Export;
 public sealed class LlamaOnnxExportTests : IDisposable
 {
     private const double Tolerance = 1e-4;
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "onnx-llama-export-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string dir = TestTempRoot.NewFolder("onnx-llama-export-tests");
 
     public void Dispose()
     {

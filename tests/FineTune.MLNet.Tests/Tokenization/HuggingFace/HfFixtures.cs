@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 namespace FineTune.MLNet.Tests.Tokenization.HuggingFace;
 
 /// <summary>Paths of the committed tokenizer fixtures (see Fixtures/hf-tokenizer/README.md).</summary>
@@ -26,8 +27,7 @@ internal static class HfFixtures
     /// <summary>Copies a fixture folder to a fresh temp folder the test may modify.</summary>
     public static string CopyToTemp(string fixture)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "hftok-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        string dir = TestTempRoot.NewFolder("hftok");
         foreach (var file in Directory.GetFiles(fixture)) File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
         return dir;
     }

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Tests.TestSupport;
 using System.Text.Json.Nodes;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using Xunit;
@@ -93,7 +94,7 @@ public class HfTokenizerErrorTests
     [Fact]
     public void MissingFolderOrFilesAreReported()
     {
-        string missing = Path.Combine(Path.GetTempPath(), "hftok-missing-" + Guid.NewGuid().ToString("N"));
+        string missing = Path.Combine(TestTempRoot.Path, "hftok-missing-" + Guid.NewGuid().ToString("N"));
         Assert.Throws<DirectoryNotFoundException>(() => HfTokenizer.FromFolder(missing));
         Directory.CreateDirectory(missing);
         try

@@ -32,6 +32,17 @@ internal static class ClassificationDataReader
         return Enumerable.Range(0, (int)key.Count).Select(i => (i + 1).ToString()).ToList();
     }
 
+    /// <summary>
+    /// The data has at least one row (checked before the label column's class count, which an empty set also breaks,
+    /// so the message says what is wrong).
+    /// </summary>
+    public static void RequireRows(IDataView data, string what)
+    {
+        if (data.GetRowCount() is > 0) return;
+        using var cursor = data.GetRowCursor([]);
+        if (!cursor.MoveNext()) throw new InvalidDataException($"{what} has no rows; at least one is required.");
+    }
+
     /// <summary>Reads all rows; empty texts and missing labels are errors naming the column and row.</summary>
     public static List<LabeledText> Read(IDataView data, string textColumn, string? pairColumn, string? labelColumn, string what)
     {
@@ -50,6 +61,7 @@ internal static class ClassificationDataReader
         ReadOnlyMemory<char> t = default, p = default;
         uint l = 0;
         var row = 0;
+        int missing = 0, firstMissing = -1;
         while (cursor.MoveNext())
         {
             text(ref t);
@@ -66,7 +78,11 @@ internal static class ClassificationDataReader
             if (label is not null)
             {
                 label(ref l);
-                if (l == 0) throw new InvalidDataException($"{what}: row {row} has a missing label in column '{labelColumn}' (a value not in the key's dictionary, e.g. a label unseen in training).");
+                if (l == 0)
+                {
+                    missing++;
+                    if (firstMissing < 0) firstMissing = row;
+                }
                 index = (int)l - 1;
             }
             else if (flag is not null)
@@ -78,6 +94,9 @@ internal static class ClassificationDataReader
             row++;
         }
         if (rows.Count == 0) throw new InvalidDataException($"{what} has no rows.");
+        if (missing > 0)
+            throw new InvalidDataException($"{what}: {missing} of {rows.Count} row(s) have a missing label in column '{labelColumn}' (a value not in the key's dictionary, " +
+                                           $"e.g. a label unseen in training); the first is row {firstMissing}.");
         return rows;
     }
 }

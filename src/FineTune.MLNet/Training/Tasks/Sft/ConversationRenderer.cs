@@ -84,6 +84,10 @@ internal sealed class ConversationRenderer
             if (prompt.Length < cursor || through.Length < prompt.Length)
                 throw new SftDataException($"{where}: the chat template is not prefix-stable: the prompt before messages[{k}] ends at character {prompt.Length}, "
                     + $"but the text through messages[{k}] ends at {through.Length} and the previous reply at {cursor}.");
+            if (string.IsNullOrWhiteSpace(full[prompt.Length..through.Length]) && !string.IsNullOrWhiteSpace(messages[k].Content))
+                throw new SftDataException($"{where}: the chat template renders no assistant turn: messages[{k}] (role '{messages[k].Role}', {messages[k].Content.Length} characters) "
+                    + $"adds nothing after the prompt (both end at character {through.Length}), so there would be nothing to learn. "
+                    + "Use a template that renders assistant messages, or set UseChatTemplate = false.");
             segments.Add(new TextSegment(full[cursor..prompt.Length], false));
             segments.Add(new TextSegment(full[prompt.Length..through.Length], true));
             cursor = through.Length;
@@ -109,9 +113,12 @@ internal sealed class ConversationRenderer
         if (full.StartsWith(prefix, StringComparison.Ordinal)) return;
         int i = 0;
         while (i < prefix.Length && i < full.Length && prefix[i] == full[i]) i++;
+        var noReply = i == full.Length
+            ? " The whole conversation ends where the prompt goes on, as if the template renders no assistant turn (check its branch for role 'assistant')."
+            : "";
         throw new SftDataException(
             $"{where}: the chat template is not prefix-stable: {what} is not a prefix of the whole conversation rendered with add_generation_prompt=false "
-            + $"(they differ from character {i}: {Excerpt(prefix, i)} vs {Excerpt(full, i)}), so the prompt cannot be masked as generation would see it. "
+            + $"(they differ from character {i}: {Excerpt(prefix, i)} vs {Excerpt(full, i)}), so the prompt cannot be masked as generation would see it.{noReply} "
             + "Use a template that renders earlier turns the same whatever follows, or set UseChatTemplate = false.");
     }
 
