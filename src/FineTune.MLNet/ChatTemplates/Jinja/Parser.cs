@@ -11,10 +11,10 @@ internal sealed class Parser
 {
     private static readonly HashSet<string> CompareOps = ["==", "!=", "<", "<=", ">", ">="];
 
-    private readonly List<Token> _tokens;
-    private int _index;
+    private readonly List<Token> tokens;
+    private int index;
 
-    private Parser(List<Token> tokens) => _tokens = tokens;
+    private Parser(List<Token> tokens) => this.tokens = tokens;
 
     public static IReadOnlyList<Node> Parse(string source)
     {
@@ -28,11 +28,11 @@ internal sealed class Parser
         return body;
     }
 
-    private Token Current => _tokens[_index];
+    private Token Current => this.tokens[index];
 
-    private Token Previous => _tokens[Math.Max(0, _index - 1)];
+    private Token Previous => this.tokens[Math.Max(0, index - 1)];
 
-    private Token Next() => _tokens[_index++];
+    private Token Next() => this.tokens[index++];
 
     /// <summary>Parses nodes until end of file or a block tag whose name is in <paramref name="stopAt"/>.</summary>
     private List<Node> ParseBody(out string? endTag, params string[] stopAt)
@@ -62,10 +62,10 @@ internal sealed class Parser
                     nodes.Add(new OutputNode(value, token.Line, token.Column));
                     break;
                 case TokenKind.BlockBegin:
-                    Token name = _tokens[_index + 1];
+                    Token name = this.tokens[index + 1];
                     if (name.Kind == TokenKind.Name && stopAt.Contains(name.Value))
                     {
-                        _index += 2;
+                        index += 2;
                         endTag = name.Value;
                         return nodes;
                     }
@@ -337,9 +337,9 @@ internal sealed class Parser
                 Next();
                 rest.Add(("in", ParseMath1()));
             }
-            else if (Current.IsName("not") && _tokens[_index + 1].IsName("in"))
+            else if (Current.IsName("not") && this.tokens[index + 1].IsName("in"))
             {
-                _index += 2;
+                index += 2;
                 rest.Add(("notin", ParseMath1()));
             }
             else
@@ -607,7 +607,7 @@ internal sealed class Parser
                 }
             }
 
-            if (Current.Kind == TokenKind.Name && _tokens[_index + 1].IsOperator("="))
+            if (Current.Kind == TokenKind.Name && this.tokens[index + 1].IsOperator("="))
             {
                 string name = Next().Value;
                 Next();
@@ -693,7 +693,7 @@ internal sealed class Parser
     private string ParseDottedName()
     {
         string name = Expect(TokenKind.Name, "a filter or test name").Value;
-        while (Current.IsOperator(".") && _tokens[_index + 1].Kind == TokenKind.Name)
+        while (Current.IsOperator(".") && this.tokens[index + 1].Kind == TokenKind.Name)
         {
             Next();
             name += "." + Next().Value;
