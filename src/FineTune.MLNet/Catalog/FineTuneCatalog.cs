@@ -89,16 +89,54 @@ public static class FineTuneCatalog
         new(EnvironmentOf(catalog), options, validationSet);
 
     /// <summary>
+    /// DPO preference alignment (TRL sigmoid loss) of a decoder LLM with LoRA adapters on prompt / chosen / rejected String
+    /// columns, fresh adapters or continued from an SFT adapter; the reference is the model with adapters off. The fitted
+    /// transformer writes <paramref name="outputColumnName"/> with generated answers to the prompt column.
+    /// </summary>
+    /// <param name="model">Hugging Face checkpoint folder (llama, mistral, qwen2).</param>
+    /// <param name="adapterPath">PEFT adapter folder to continue from (e.g. the SFT result); null = fresh adapters of <paramref name="loraRank"/>.</param>
+    /// <param name="beta">β of the implicit reward; higher keeps the policy closer to the reference. TRL default 0.1.</param>
+    public static DpoFineTuneEstimator DpoFineTune(
+        this TransformsCatalog catalog,
+        string model,
+        string promptColumnName = "Prompt",
+        string chosenColumnName = "Chosen",
+        string rejectedColumnName = "Rejected",
+        string outputColumnName = "Generated",
+        string? adapterPath = null,
+        double beta = 0.1,
+        int loraRank = 8,
+        double loraAlpha = 16,
+        int epochs = 1,
+        double learningRate = 5e-5,
+        int maxLength = 512,
+        int seed = 42,
+        IDataView? validationSet = null)
+    {
+        var defaults = new DpoFineTuneOptions();
+        var options = defaults with
+        {
+            Model = model, PromptColumnName = promptColumnName, ChosenColumnName = chosenColumnName, RejectedColumnName = rejectedColumnName,
+            OutputColumnName = outputColumnName, AdapterPath = adapterPath, Beta = beta,
+            Lora = defaults.Lora with { Rank = loraRank, Alpha = loraAlpha },
+            Epochs = epochs, LearningRate = learningRate, Data = defaults.Data with { MaxLength = maxLength }, Seed = seed,
+        };
+        return catalog.DpoFineTune(options, validationSet);
+    }
+
+    /// <summary>
     /// DPO preference alignment (TRL sigmoid loss) of a decoder LLM with LoRA adapters on prompt / chosen / rejected
     /// String columns; the reference is the model with adapters off. The fitted transformer writes
-    /// <see cref="DpoFineTuneOptions.OutputColumnName"/> with generated answers and keeps the per-step reward margins.
+    /// <see cref="CausalLmFineTuneOptions.OutputColumnName"/> with generated answers and keeps the per-step reward margins.
     /// </summary>
     public static DpoFineTuneEstimator DpoFineTune(this TransformsCatalog catalog, DpoFineTuneOptions options, IDataView? validationSet = null) =>
         new(EnvironmentOf(catalog), options, validationSet);
 
     /// <summary>
-    /// The catalog's ML.NET environment, so training logs reach <c>mlContext.Log</c>. ML.NET exposes it only through an
-    /// internal interface (<c>IInternalCatalog.Environment</c>), so it is found by reflection; a fresh context is the fallback.
+    /// The catalog's ML.NET environment, so training logs reach <c>mlContext.Log</c> and the context's seed is kept. ML.NET
+    /// exposes it only through an internal interface (<c>IInternalCatalog.Environment</c>), so it is found by reflection; when
+    /// that fails (an ML.NET version that renamed it) the error says so and names the estimator constructors as the way round,
+    /// rather than training under a fresh context that would lose the seed and the log.
     /// </summary>
     private static IChannelProvider EnvironmentOf(object catalog)
     {
@@ -108,6 +146,9 @@ public static class FineTuneCatalog
                 .FirstOrDefault(p => p.Name.EndsWith("Environment", StringComparison.Ordinal) && typeof(IChannelProvider).IsAssignableFrom(p.PropertyType));
             if (property?.GetValue(catalog) is IChannelProvider env) return env;
         }
-        return new MLContext();
+        throw new InvalidOperationException(
+            $"FineTune.MLNet could not find the ML.NET environment of {catalog.GetType().FullName} (looked for a property named '*Environment' " +
+            $"of type {nameof(IChannelProvider)}); this ML.NET version ({typeof(MLContext).Assembly.GetName().Version}) is not supported by the catalog " +
+            "extensions. Construct the estimator directly instead, e.g. new TextClassificationFineTuneEstimator(mlContext, options).");
     }
 }

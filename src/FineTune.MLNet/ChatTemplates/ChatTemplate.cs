@@ -18,12 +18,12 @@ namespace FineTune.MLNet.ChatTemplates;
 /// </remarks>
 public sealed class ChatTemplate
 {
-    private readonly IReadOnlyList<Node> _body;
+    private readonly IReadOnlyList<Node> body;
 
     private ChatTemplate(string source, IReadOnlyList<Node> body)
     {
         Source = source;
-        _body = body;
+        this.body = body;
     }
 
     /// <summary>The template text this instance was parsed from.</summary>
@@ -81,6 +81,6 @@ public sealed class ChatTemplate
             scope.Set(name, ValueConverter.FromDotNet(value, name));
         }
 
-        return Evaluator.Render(_body, scope);
+        return Evaluator.Render(body, scope);
     }
 }

@@ -105,24 +105,24 @@ public static class DelimitedTextReader
     /// <summary>Character-level RFC 4180 state machine over the whole text; tracks 1-based physical lines.</summary>
     private sealed class Parser(string text, char delimiter, string source)
     {
-        private readonly StringBuilder _field = new();
-        private readonly List<string> _fields = [];
-        private int _position = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
-        private int _line = 1;
+        private readonly StringBuilder field = new();
+        private readonly List<string> fields = [];
+        private int position = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
+        private int line = 1;
 
         public Record? NextRecord(int dataRow)
         {
             SkipEmptyLines();
-            if (_position >= text.Length)
+            if (position >= text.Length)
             {
                 return null;
             }
 
-            int recordLine = _line;
-            _fields.Clear();
+            int recordLine = this.line;
+            this.fields.Clear();
             while (true)
             {
-                if (_position < text.Length && text[_position] == '"')
+                if (position < text.Length && text[position] == '"')
                 {
                     ReadQuotedField(dataRow);
                 }
@@ -131,93 +131,93 @@ public static class DelimitedTextReader
                     ReadUnquotedField();
                 }
 
-                _fields.Add(_field.ToString());
-                _field.Clear();
-                if (_position < text.Length && text[_position] == delimiter)
+                this.fields.Add(this.field.ToString());
+                this.field.Clear();
+                if (position < text.Length && text[position] == delimiter)
                 {
-                    _position++;
+                    position++;
                     continue;
                 }
 
                 ConsumeLineBreak();
-                return new Record([.. _fields], recordLine);
+                return new Record([.. this.fields], recordLine);
             }
         }
 
         private void ReadUnquotedField()
         {
-            int start = _position;
-            while (_position < text.Length && text[_position] != delimiter && text[_position] != '\r' && text[_position] != '\n')
+            int start = position;
+            while (position < text.Length && text[position] != delimiter && text[position] != '\r' && text[position] != '\n')
             {
-                _position++;
+                position++;
             }
 
-            _field.Append(text, start, _position - start);
+            this.field.Append(text, start, position - start);
         }
 
         private void ReadQuotedField(int dataRow)
         {
-            int openLine = _line;
-            _position++; // opening quote
+            int openLine = this.line;
+            position++; // opening quote
             while (true)
             {
-                if (_position >= text.Length)
+                if (position >= text.Length)
                 {
                     throw new InvalidDataException(
                         $"{source}: line {openLine} ({Describe(dataRow)}): a quoted field opened on this line is never closed (end of file reached). " +
                         "A quote inside a quoted field must be doubled (\"\").");
                 }
 
-                char c = text[_position];
+                char c = text[position];
                 if (c == '"')
                 {
-                    if (_position + 1 < text.Length && text[_position + 1] == '"')
+                    if (position + 1 < text.Length && text[position + 1] == '"')
                     {
-                        _field.Append('"');
-                        _position += 2;
+                        this.field.Append('"');
+                        position += 2;
                         continue;
                     }
 
-                    _position++; // closing quote
+                    position++; // closing quote
                     break;
                 }
 
-                if (c == '\n' || (c == '\r' && (_position + 1 >= text.Length || text[_position + 1] != '\n')))
+                if (c == '\n' || (c == '\r' && (position + 1 >= text.Length || text[position + 1] != '\n')))
                 {
-                    _line++;
+                    this.line++;
                 }
 
-                _field.Append(c);
-                _position++;
+                this.field.Append(c);
+                position++;
             }
 
-            if (_position < text.Length && text[_position] != delimiter && text[_position] != '\r' && text[_position] != '\n')
+            if (position < text.Length && text[position] != delimiter && text[position] != '\r' && text[position] != '\n')
             {
                 throw new InvalidDataException(
-                    $"{source}: line {_line} ({Describe(dataRow)}): unexpected character '{text[_position]}' after the closing quote of a field; " +
+                    $"{source}: line {this.line} ({Describe(dataRow)}): unexpected character '{text[position]}' after the closing quote of a field; " +
                     "expected the delimiter or the end of the line. A quote inside a quoted field must be doubled (\"\").");
             }
         }
 
         private void ConsumeLineBreak()
         {
-            if (_position >= text.Length)
+            if (position >= text.Length)
             {
                 return;
             }
 
-            if (text[_position] == '\r' && _position + 1 < text.Length && text[_position + 1] == '\n')
+            if (text[position] == '\r' && position + 1 < text.Length && text[position + 1] == '\n')
             {
-                _position++;
+                position++;
             }
 
-            _position++;
-            _line++;
+            position++;
+            this.line++;
         }
 
         private void SkipEmptyLines()
         {
-            while (_position < text.Length && text[_position] is '\r' or '\n')
+            while (position < text.Length && text[position] is '\r' or '\n')
             {
                 ConsumeLineBreak();
             }

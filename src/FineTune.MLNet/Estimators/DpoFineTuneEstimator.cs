@@ -73,15 +73,10 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
                 $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters; reference = the model with adapters off.");
             using var task = new DpoTask(model, train, valid, SftCollator.ForTokenizer(tokenizer), o.Beta, o.LabelSmoothing, o.InferenceBatchSize, device,
                 o.PrecomputeReferenceLogProbs);
-            var monitor = new DpoMetricsMonitor(task, channel, o.DpoProgress, o.Progress);
-            var report = new TrainingLoop(o with { Progress = monitor }, channel).Run(model, task);
+            var monitor = new DpoMetricsMonitor(channel, o.DpoProgress, o.Progress);
+            var report = new TrainingLoop(o, channel, monitor).Run(model, task);
             channel.Log($"DPO training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-            var settings = new CausalLmSettings
-            {
-                Model = o.Model, PromptColumnName = o.PromptColumnName, OutputColumnName = o.OutputColumnName, InferenceBatchSize = o.InferenceBatchSize,
-                Lora = lora, Data = o.Data, Generation = o.Generation,
-            };
-            return new DpoFineTuneTransformer(new LoraFineTuneTransformer(model, tokenizer, sftBuilder, settings, report), monitor.History.ToList());
+            return new DpoFineTuneTransformer(new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report), monitor.History.ToList());
         }
         catch
         {
@@ -119,9 +114,12 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
         }
     }
 
+    /// <summary>The input plus the generated-answer column; the prompt, chosen and rejected columns must be String columns.</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         SchemaShapes.RequireText(inputSchema, Options.PromptColumnName, "Prompt");
+        SchemaShapes.RequireText(inputSchema, Options.ChosenColumnName, "Chosen");
+        SchemaShapes.RequireText(inputSchema, Options.RejectedColumnName, "Rejected");
         return SchemaShapes.WithTextColumn(inputSchema, Options.OutputColumnName);
     }
 }

@@ -1,13 +1,11 @@
-using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training;
 using FineTune.MLNet.Training.Tasks.Dpo;
-using FineTune.MLNet.Training.Tasks.Sft;
 
 namespace FineTune.MLNet.Estimators;
 
 /// <summary>Options of <see cref="DpoFineTuneEstimator"/> (DPO preference alignment of a LoRA-tuned decoder LLM).</summary>
-public sealed record DpoFineTuneOptions : TrainerOptions
+public sealed record DpoFineTuneOptions : CausalLmFineTuneOptions
 {
     public DpoFineTuneOptions()
     {
@@ -19,27 +17,19 @@ public sealed record DpoFineTuneOptions : TrainerOptions
         Epochs = 1;
     }
 
-    /// <summary>Hugging Face checkpoint folder of a llama / mistral / qwen2 model (config.json, safetensors, tokenizer.json).</summary>
-    public string Model { get; init; } = "";
-
     /// <summary>
     /// Optional PEFT adapter folder (e.g. the SFT result, <c>adapter_config.json</c> + <c>adapter_model.safetensors</c>)
-    /// to start from; its own rank/alpha/targets replace <see cref="Lora"/>. As in TRL for a PEFT model without a
-    /// separate reference model, the reference is the base model with adapters off. Null = fresh adapters (B = 0).
+    /// to start from; its own rank/alpha/targets replace <see cref="CausalLmFineTuneOptions.Lora"/>. As in TRL for a PEFT model without a
+    /// separate reference model, the reference is the base model with adapters off. Null = fresh adapters (B = 0) with
+    /// <see cref="CausalLmFineTuneOptions.Lora"/>.
     /// </summary>
     public string? AdapterPath { get; init; }
-
-    /// <summary>Prompt column (String); also the input of the fitted transformer.</summary>
-    public string PromptColumnName { get; init; } = "Prompt";
 
     /// <summary>Preferred completion column (String).</summary>
     public string ChosenColumnName { get; init; } = "Chosen";
 
     /// <summary>Dispreferred completion column (String).</summary>
     public string RejectedColumnName { get; init; } = "Rejected";
-
-    /// <summary>Output column the fitted transformer writes: the generated answer to the prompt column.</summary>
-    public string OutputColumnName { get; init; } = "Generated";
 
     /// <summary>β of the implicit reward β·log(π/π_ref): higher keeps the policy closer to the reference. Range (0, 100]. TRL default 0.1.</summary>
     public double Beta { get; init; } = 0.1;
@@ -51,29 +41,16 @@ public sealed record DpoFineTuneOptions : TrainerOptions
     /// reference forward per step), as TRL's <c>precompute_ref_log_probs</c>. Default false.</summary>
     public bool PrecomputeReferenceLogProbs { get; init; }
 
-    /// <summary>Adapter settings for fresh adapters (ignored with <see cref="AdapterPath"/>).</summary>
-    public LoraSettings Lora { get; init; } = new() { Rank = 8, Alpha = 16, Dropout = 0.05, TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] };
-
-    /// <summary>How prompts and completions are tokenized (max length, chat template, system prompt, EOS), as in SFT.</summary>
-    public SftDataOptions Data { get; init; } = new() { MaxLength = 512 };
-
-    /// <summary>Generation settings of the fitted transformer.</summary>
-    public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 64 };
-
-    /// <summary>Prompts per generation batch when transforming, and pairs per reference/validation batch. Range 1..256.</summary>
-    public int InferenceBatchSize { get; init; } = 8;
-
     /// <summary>Receives the DPO metrics (reward margin, accuracy, rewards, log-probs) after each optimizer step and validation pass.</summary>
     public IProgress<DpoProgress>? DpoProgress { get; init; }
 
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
-        if (string.IsNullOrWhiteSpace(Model)) throw new ArgumentException("Model must name a Hugging Face checkpoint folder.", nameof(Model));
         if (AdapterPath is not null && !File.Exists(Path.Combine(AdapterPath, PeftAdapterConfig.FileName)))
             throw new ArgumentException($"AdapterPath '{AdapterPath}' has no {PeftAdapterConfig.FileName}; give a PEFT adapter folder or null.", nameof(AdapterPath));
-        foreach (var (value, field) in new[] { (PromptColumnName, nameof(PromptColumnName)), (ChosenColumnName, nameof(ChosenColumnName)),
-                     (RejectedColumnName, nameof(RejectedColumnName)), (OutputColumnName, nameof(OutputColumnName)) })
+        foreach (var (value, field) in new[] { (ChosenColumnName, nameof(ChosenColumnName)), (RejectedColumnName, nameof(RejectedColumnName)) })
         {
             if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{field} must name a column.", field);
         }
@@ -81,12 +58,5 @@ public sealed record DpoFineTuneOptions : TrainerOptions
             throw new ArgumentException($"PromptColumnName ('{PromptColumnName}'), ChosenColumnName ('{ChosenColumnName}') and RejectedColumnName ('{RejectedColumnName}') must be three different columns.", nameof(ChosenColumnName));
         Check(Beta > 0 && Beta <= 100, nameof(Beta), Beta, "must be in (0, 100]");
         Check(LabelSmoothing is >= 0 and < 0.5, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 0.5)");
-        ArgumentNullException.ThrowIfNull(Lora, nameof(Lora));
-        Lora.Validate();
-        ArgumentNullException.ThrowIfNull(Data, nameof(Data));
-        Data.Validate();
-        ArgumentNullException.ThrowIfNull(Generation, nameof(Generation));
-        Generation.Validate();
-        Check(InferenceBatchSize is >= 1 and <= 256, nameof(InferenceBatchSize), InferenceBatchSize, "must be in 1..256");
     }
 }

@@ -63,14 +63,9 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         var total = model.parameters().Sum(p => p.numel());
         channel.Log($"{(o.Lora.QuantizeBase ? "QLoRA" : "LoRA")} r={o.Lora.Rank} on [{string.Join(", ", o.Lora.TargetModules)}]: {trainable} trainable of {total} parameters; {sequences.Count} training rows{(o.Packing ? " (packed)" : "")}.");
         var task = new SftTask(model, sequences, validSequences, SftCollator.ForTokenizer(tokenizer), o.Packing, o.BatchSize, device);
-        var report = new TrainingLoop(o, channel).Run(model, task);
+        var report = new TrainingLoop(o, channel, o.Progress).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-        var settings = new CausalLmSettings
-        {
-            Model = o.Model, PromptColumnName = o.PromptColumnName, OutputColumnName = o.OutputColumnName, InferenceBatchSize = o.InferenceBatchSize,
-            Lora = o.Lora, Data = o.Data, Generation = o.Generation,
-        };
-        return new LoraFineTuneTransformer(model, tokenizer, builder, settings, report);
+        return new LoraFineTuneTransformer(model, tokenizer, builder, o.ToTransformerSettings(), report);
     }
 
     private SftDataset Build(SftExampleBuilder builder, IDataView data, string what)
@@ -88,9 +83,15 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         }
     }
 
+    /// <summary>
+    /// The input plus the generated-answer column. Checks every column <see cref="Fit"/> and the fitted transformer read:
+    /// the prompt and the response (or the messages) must be String columns.
+    /// </summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         SchemaShapes.RequireText(inputSchema, Options.PromptColumnName, "Prompt");
+        if (Options.MessagesColumnName is { } messages) SchemaShapes.RequireText(inputSchema, messages, "Messages");
+        else SchemaShapes.RequireText(inputSchema, Options.ResponseColumnName, "Response");
         return SchemaShapes.WithTextColumn(inputSchema, Options.OutputColumnName);
     }
 }

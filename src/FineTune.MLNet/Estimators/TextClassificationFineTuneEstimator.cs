@@ -70,8 +70,8 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         var classifier = new FineTunedTextClassifier(model, pretrained.Vocab, pretrained.TokenizerOptions, labels, o.MaxLength, device);
         channel.Log($"Fine-tuning {pretrained.Source} on {train.Count} rows ({labels.Count} classes), {(o.Lora is null ? "full fine-tuning" : $"LoRA r={o.Lora.Rank}")}, " +
                      $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters.");
-        var task = new ClassificationTask(model, classifier.Tokenizer, train, valid, o.MaxLength, o.BatchSize * 4, device, o.BalanceClasses);
-        var report = new TrainingLoop(o, channel).Run(model, task);
+        using var task = new ClassificationTask(model, classifier.Tokenizer, train, valid, o.MaxLength, o.BatchSize * 4, device, o.BalanceClasses);
+        var report = new TrainingLoop(o, channel, o.Progress).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new TextClassificationTransformer(classifier,
             new TextClassificationTransformer.ColumnNames(o.TextColumnName, o.SecondTextColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.InferenceBatchSize,
@@ -88,31 +88,16 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         if (!columns.TryGetValue(o.LabelColumnName, out var label)) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' was not found in the input.");
         var binary = label.ItemType is Microsoft.ML.Data.BooleanDataViewType;
         if (!label.IsKey && !binary) throw new ArgumentOutOfRangeException("Label", $"Label column '{o.LabelColumnName}' must be a key type (use MapValueToKey) or Boolean.");
-        // SchemaShape.Column's constructor is internal: derive the output shape from a schema that has the new columns.
-        var probe = new Microsoft.ML.DataViewSchema.Builder();
-        if (binary)
-        {
-            probe.AddColumn(o.ScoreColumnName, Microsoft.ML.Data.NumberDataViewType.Single);
-            probe.AddColumn("Probability", Microsoft.ML.Data.NumberDataViewType.Single);
-            probe.AddColumn(o.PredictedLabelColumnName, Microsoft.ML.Data.BooleanDataViewType.Instance);
-        }
-        else
-        {
-            // The predicted key mirrors the label's key type and carries KeyValues, so MapKeyToValue can follow in a chain.
-            var key = label.ItemType as Microsoft.ML.Data.KeyDataViewType ?? new Microsoft.ML.Data.KeyDataViewType(typeof(uint), 2);
-            var classes = (int)key.Count;
-            var namesType = new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.TextDataViewType.Instance, classes);
-            Microsoft.ML.ValueGetter<Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>>> noNames =
-                (ref Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>> v) => v = new Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>>(classes, []);
-            var keyValues = new DataViewSchema.Annotations.Builder();
-            keyValues.Add("KeyValues", namesType, noNames);
-            var slotNames = new DataViewSchema.Annotations.Builder();
-            slotNames.Add("SlotNames", namesType, noNames);
-            probe.AddColumn(o.ScoreColumnName, new Microsoft.ML.Data.VectorDataViewType(Microsoft.ML.Data.NumberDataViewType.Single, classes), slotNames.ToAnnotations());
-            probe.AddColumn(o.PredictedLabelColumnName, key, keyValues.ToAnnotations());
-        }
-        var added = SchemaShapes.FromSchema(probe.ToSchema());
-        return new SchemaShape(inputSchema.Where(c => c.Name != o.ScoreColumnName && c.Name != o.PredictedLabelColumnName).Concat(added));
+        // SchemaShape.Column's constructor is internal: derive the output shape from the transformer's own output schema of
+        // the new columns alone. Label names are unknown at shape time (a shape carries no annotation values): placeholders.
+        var none = new DataViewSchema.Builder().ToSchema();
+        var classes = label.ItemType is Microsoft.ML.Data.KeyDataViewType key ? (int)key.Count : 2;
+        var added = binary
+            ? ClassifierOutputSchema.Binary(none, o.ScoreColumnName, TextClassificationTransformer.ProbabilityColumnName, o.PredictedLabelColumnName)
+            : ClassifierOutputSchema.Multiclass(none, [.. Enumerable.Range(1, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+                o.ScoreColumnName, o.PredictedLabelColumnName);
+        string[] replaced = binary ? [o.ScoreColumnName, TextClassificationTransformer.ProbabilityColumnName, o.PredictedLabelColumnName] : [o.ScoreColumnName, o.PredictedLabelColumnName];
+        return new SchemaShape(inputSchema.Where(c => !replaced.Contains(c.Name)).Concat(SchemaShapes.FromSchema(added)));
     }
 
     private IReadOnlyList<string> CheckSchema(Microsoft.ML.DataViewSchema schema, string what)

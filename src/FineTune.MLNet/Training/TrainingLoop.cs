@@ -15,7 +15,9 @@ public sealed record TrainingReport(TrainerState State, double TrainSeconds, dou
 /// accumulation and clipping, validation each epoch with early stopping and best-weight restore, atomic checkpoints and
 /// exact resume (model, optimizer, RNG and data position). The task supplies the batches' loss.
 /// </summary>
-internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
+/// <param name="progress">Receives a report after each optimizer step and validation pass (the estimators pass their
+/// options' <see cref="TrainerOptions.Progress"/>, or an adapter that forwards to it).</param>
+internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgress<TrainingProgress>? progress = null)
 {
     public TrainingReport Run(nn.Module model, ITrainingTask task)
     {
@@ -59,16 +61,19 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
             var batches = LengthBucketBatcher.Batches(lengths, options.BatchSize, options.Seed, state.Epoch);
             int micro = 0, microInStep = 0;
             Tensor? pendingLoss = null;      // summed on the device; read back once per optimizer step
+            Tensor? pendingMetrics = null;   // the task's metric sums, likewise
             for (var b = state.NextBatch; b < batches.Count; b++)
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
                 using (var scope = NewDisposeScope())
                 {
-                    var (loss, tokens) = task.ComputeLoss(batches[b]);                 // ()
+                    var (loss, tokens, metricSums) = task.ComputeLoss(batches[b]);     // (), (M) or null
                     loss.div(options.GradientAccumulationSteps).backward();
                     var detached = loss.detach();
                     pendingLoss = pendingLoss is null ? detached.clone().DetachFromDisposeScope() : pendingLoss.add_(detached);
                     microInStep++;
+                    if (metricSums is not null)
+                        pendingMetrics = pendingMetrics is null ? metricSums.detach().clone().DetachFromDisposeScope() : pendingMetrics.add_(metricSums.detach());
                     state.TokensSeen += tokens;
                 }
                 micro++;
@@ -78,6 +83,9 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
                 var check = guard.ReadAndClip(pendingLoss!, optimizer.Parameters);      // the step's only host sync
                 pendingLoss!.Dispose();
                 pendingLoss = null;
+                var stepMetrics = pendingMetrics is null ? null : task.StepMetrics(pendingMetrics);
+                pendingMetrics?.Dispose();
+                pendingMetrics = null;
                 var lr = options.LearningRate * LearningRateSchedule.Multiplier(state.GlobalStep, warmup, totalSteps, options.Decay);
                 if (guard.Admit(state, check, b, lastCheckpoint))                        // false: NaN/Inf, step skipped
                 {
@@ -90,7 +98,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
                 state.GlobalStep++; stepsThisCall++;
                 state.NextBatch = b + 1;
                 var tps = (state.TokensSeen - tokensAtStart) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, state.EpochLossSum / Math.Max(1, state.EpochLossCount), lr, tps));
+                progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, state.EpochLossSum / Math.Max(1, state.EpochLossCount), lr, tps, Metrics: stepMetrics));
 
                 var stopNow = options.StopAfterSteps is { } stop && stepsThisCall >= stop && state.GlobalStep < totalSteps;
                 if (lastOfEpoch) EndEpoch(model, task, state, state.EpochLossSum / Math.Max(1, state.EpochLossCount), ref best, trainable);
@@ -137,8 +145,8 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log)
         }
         state.History.Add(new EpochRecord(state.Epoch, trainLoss, v?.Loss, v?.Accuracy, v?.MacroF1));
         log?.Log($"epoch {state.Epoch + 1}/{options.Epochs}: train loss {trainLoss:F4}" +
-                 (v is null ? "" : $", validation loss {v.Loss:F4}" + (v.Accuracy is { } a ? $", accuracy {a:P1}, macro-F1 {v.MacroF1:F3}" : "")));
-        if (v is not null) options.Progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, v.Loss, v.Accuracy, v.MacroF1));
+                 (v is null ? "" : $", validation loss {v.Loss:F4}" + (v.Accuracy is { } a ? $", accuracy {a:P1}" : "") + (v.MacroF1 is { } f1 ? $", macro-F1 {f1:F3}" : "")));
+        if (v is not null) progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, v.Loss, v.Accuracy, v.MacroF1, v.Metrics));
         state.Epoch++;
         state.NextBatch = 0;
         state.EpochLossSum = 0;

@@ -10,6 +10,8 @@ namespace FineTune.MLNet.Training;
 /// <param name="ValidationLoss">Set on validation reports.</param>
 /// <param name="ValidationAccuracy">Set on validation reports.</param>
 /// <param name="ValidationMacroF1">Set on validation reports.</param>
+/// <param name="Metrics">The task's own metrics of this step or validation pass by log name (DPO: TRL's <c>rewards/margins</c>,
+/// <c>rewards/accuracies</c>, ...); null for tasks that have none.</param>
 public sealed record TrainingProgress(
     int Epoch,
     long Step,
@@ -19,7 +21,8 @@ public sealed record TrainingProgress(
     double TokensPerSecond,
     double? ValidationLoss = null,
     double? ValidationAccuracy = null,
-    double? ValidationMacroF1 = null)
+    double? ValidationMacroF1 = null,
+    IReadOnlyDictionary<string, double>? Metrics = null)
 {
     /// <summary>True for the report sent after a validation pass.</summary>
     public bool IsValidation => ValidationLoss is not null;

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FineTune.MLNet.Formats;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Tokenization.HuggingFace;
@@ -24,6 +27,7 @@ public sealed class DpoFineTuneTransformer : ITransformer, IDisposable
     }
 
     public LlamaForCausalLM Model => inner.Model;
+    public CausalLmSettings Settings => inner.Settings;
     public HfTokenizer Tokenizer => inner.Tokenizer;
     public TextGenerator Generator => inner.Generator;
     public TrainingReport? TrainingReport => inner.TrainingReport;
@@ -47,7 +51,35 @@ public sealed class DpoFineTuneTransformer : ITransformer, IDisposable
         throw new NotSupportedException("DpoFineTuneTransformer generates in batches and has no row-to-row mapper; use Transform or Generate.");
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("mlContext.Model.Save cannot store a FineTune.MLNet transformer; use SaveAdapter (PEFT format) or SaveMerged.");
+        throw new NotSupportedException("mlContext.Model.Save cannot store a FineTune.MLNet transformer; use FineTunePipeline.Save, Save, SaveAdapter (PEFT format) or SaveMerged.");
+
+    /// <summary>
+    /// Saves what <see cref="LoraFineTuneTransformer.Save"/> saves (PEFT adapter under <c>adapter/</c>, base path, columns,
+    /// data and generation settings) plus the DPO history as <c>dpo_history.json</c>; <see cref="Load"/> reads it back.
+    /// </summary>
+    public void Save(string directory)
+    {
+        inner.Save(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, HistoryFileName), JsonSerializer.Serialize(DpoHistory, HistoryJson));
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/>; the base checkpoint must still be at the recorded path.</summary>
+    public static DpoFineTuneTransformer Load(string directory, string device = "cpu")
+    {
+        var historyPath = Path.Combine(directory, HistoryFileName);
+        if (!File.Exists(historyPath)) throw new FileNotFoundException($"'{directory}' is not a saved DPO transformer: {HistoryFileName} is missing.", historyPath);
+        List<DpoProgress> history;
+        try
+        {
+            history = JsonSerializer.Deserialize<List<DpoProgress>>(File.ReadAllText(historyPath), HistoryJson)
+                      ?? throw new InvalidDataException($"{historyPath} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{historyPath} is not a valid DPO history: {e.Message}", e);
+        }
+        return new DpoFineTuneTransformer(LoraFineTuneTransformer.Load(directory, device), history);
+    }
 
     /// <summary>Writes <c>adapter_config.json</c> + <c>adapter_model.safetensors</c> as PEFT does.</summary>
     public void SaveAdapter(string directory) => inner.SaveAdapter(directory);
@@ -56,4 +88,8 @@ public sealed class DpoFineTuneTransformer : ITransformer, IDisposable
     public void SaveMerged(string directory) => inner.SaveMerged(directory);
 
     public void Dispose() => inner.Dispose();
+
+    private const string HistoryFileName = "dpo_history.json";
+
+    private static readonly JsonSerializerOptions HistoryJson = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 }

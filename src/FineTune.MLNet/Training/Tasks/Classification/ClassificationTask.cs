@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace FineTune.MLNet.Training.Tasks.Classification;
 
 /// <summary>Sequence classification for <see cref="TrainingLoop"/>: cross-entropy over the classifier's logits.</summary>
-internal sealed class ClassificationTask : ITrainingTask
+internal sealed class ClassificationTask : ITrainingTask, IDisposable
 {
     private readonly BertForSequenceClassification model;
     private readonly WordPieceTokenizer tokenizer;
@@ -39,11 +39,11 @@ internal sealed class ClassificationTask : ITrainingTask
 
     public IReadOnlyList<int> Lengths { get; }
 
-    public (Tensor Loss, long Tokens) ComputeLoss(int[] rows)
+    public BatchLoss ComputeLoss(int[] rows)
     {
         using var batch = ClassifierBatch.Create(tokenizer, train, rows, maxLength, device, withLabels: true);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);     // (B, C)
-        return (nn.functional.cross_entropy(logits, batch.Labels!, classWeights), batch.Tokens);
+        return new BatchLoss(nn.functional.cross_entropy(logits, batch.Labels!, classWeights), batch.Tokens);
     }
 
     public ValidationResult? Validate()
@@ -53,4 +53,6 @@ internal sealed class ClassificationTask : ITrainingTask
         var m = ClassificationMetrics.Compute(valid.Select(v => v.Label).ToArray(), probs.Select(ClassifierInference.ArgMax).ToArray(), probs[0].Length);
         return new ValidationResult(ClassifierInference.Loss(probs, valid), m.Accuracy, m.MacroF1);
     }
+
+    public void Dispose() => classWeights?.Dispose();
 }

@@ -31,6 +31,18 @@ public sealed record DpoMetrics(double Loss, double RewardsChosen, double Reward
         ["logps/rejected"] = LogpsRejected,
     };
 
+    /// <summary>Key of the pair count in <see cref="ToReportNames"/> (TRL does not log it).</summary>
+    internal const string PairsName = "pairs";
+
+    /// <summary>The metrics as the training loop reports them (<see cref="Training.TrainingProgress.Metrics"/>): TRL's names plus the pair count.</summary>
+    internal IReadOnlyDictionary<string, double> ToReportNames() =>
+        new Dictionary<string, double>(ToTrlNames()) { [PairsName] = Pairs };
+
+    /// <summary>Back from <see cref="ToReportNames"/>.</summary>
+    internal static DpoMetrics FromReportNames(IReadOnlyDictionary<string, double> m) =>
+        new(m["loss"], m["rewards/chosen"], m["rewards/rejected"], m["rewards/accuracies"], m["rewards/margins"],
+            m["logps/chosen"], m["logps/rejected"], (long)m[PairsName]);
+
     /// <summary>One log line.</summary>
     public override string ToString() =>
         $"loss {Loss:F4}, rewards/chosen {RewardsChosen:F4}, rewards/rejected {RewardsRejected:F4}, rewards/margins {RewardsMargin:F4}, " +

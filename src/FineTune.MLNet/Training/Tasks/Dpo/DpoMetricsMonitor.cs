@@ -3,11 +3,12 @@ using Microsoft.ML.Runtime;
 namespace FineTune.MLNet.Training.Tasks.Dpo;
 
 /// <summary>
-/// Sits on <see cref="TrainerOptions.Progress"/> of the shared loop: on each step report it takes the task's DPO
-/// metrics, logs them (reward margin included) to the ML.NET channel, records them in <see cref="History"/>, reports
-/// them to the caller's <see cref="IProgress{T}"/> of <see cref="DpoProgress"/>, then forwards the loop's report.
+/// Sits between the shared loop and the caller: each report that carries DPO metrics (every optimizer step and validation
+/// pass; see <see cref="TrainingProgress.Metrics"/>) is logged (reward margin included) to the ML.NET channel, recorded in
+/// <see cref="History"/> and reported to the caller's <see cref="IProgress{T}"/> of <see cref="DpoProgress"/>; every report
+/// is then forwarded to the caller's <see cref="IProgress{T}"/> of <see cref="TrainingProgress"/>.
 /// </summary>
-internal sealed class DpoMetricsMonitor(DpoTask task, IChannel? log, IProgress<DpoProgress>? dpoProgress, IProgress<TrainingProgress>? inner)
+internal sealed class DpoMetricsMonitor(IChannel? log, IProgress<DpoProgress>? dpoProgress, IProgress<TrainingProgress>? inner)
     : IProgress<TrainingProgress>
 {
     private readonly List<DpoProgress> history = [];
@@ -17,9 +18,9 @@ internal sealed class DpoMetricsMonitor(DpoTask task, IChannel? log, IProgress<D
 
     public void Report(TrainingProgress value)
     {
-        var metrics = value.IsValidation ? task.LastValidation : task.TakeTrainingMetrics();
-        if (metrics is not null)
+        if (value.Metrics is { } names)
         {
+            var metrics = DpoMetrics.FromReportNames(names);
             var entry = new DpoProgress(value.Epoch, value.Step, value.IsValidation, metrics);
             history.Add(entry);
             log?.Log($"DPO {(value.IsValidation ? "validation" : "step")} {value.Step}/{value.TotalSteps}: {metrics}");

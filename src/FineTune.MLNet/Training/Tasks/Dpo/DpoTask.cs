@@ -9,8 +9,9 @@ namespace FineTune.MLNet.Training.Tasks.Dpo;
 /// DPO for <see cref="TrainingLoop"/>: the policy is the LoRA model with adapters on; the reference is the same model
 /// with adapters off (<see cref="LlamaForCausalLM.DisableAdapters"/>) under <c>no_grad</c>, or its log-probs computed
 /// once before training (<c>precomputeReference</c>, TRL's <c>precompute_ref_log_probs</c>). Loss:
-/// <see cref="DpoLoss.Sigmoid"/>. Batch metrics are summed on the device and read once per optimizer step by
-/// <see cref="TakeTrainingMetrics"/>; validation reports the loss and the reward accuracy.
+/// <see cref="DpoLoss.Sigmoid"/>. Each batch returns its metric sums (<see cref="DpoMetrics.Sums"/>) with the loss; the loop
+/// adds them up over an optimizer step and reads them once (<see cref="StepMetrics"/>). Validation reports the loss, the
+/// reward accuracy and the same metrics.
 /// </summary>
 internal sealed class DpoTask : ITrainingTask, IDisposable
 {
@@ -24,7 +25,6 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
     private readonly Device device;
     private readonly Tensor? referenceChosen;     // (N) when precomputed
     private readonly Tensor? referenceRejected;   // (N)
-    private Tensor? pendingSums;                  // (8) since the last TakeTrainingMetrics
 
     public DpoTask(LlamaForCausalLM model, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? valid, SftCollator collator,
         double beta, double labelSmoothing, int evalBatchSize, Device device, bool precomputeReference)
@@ -44,10 +44,7 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
 
     public IReadOnlyList<int> Lengths { get; }
 
-    /// <summary>Metrics of the last validation pass; null before one.</summary>
-    public DpoMetrics? LastValidation { get; private set; }
-
-    public (Tensor Loss, long Tokens) ComputeLoss(int[] rows)
+    public BatchLoss ComputeLoss(int[] rows)
     {
         var pairs = rows.Select(r => train[r]).ToArray();
         var (policyChosen, policyRejected) = CompletionLogProbs.OfPairs(model, pairs, collator, device);        // (B), (B)
@@ -62,20 +59,12 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
             (refChosen, refRejected) = Reference(pairs);
         }
         var result = DpoLoss.Sigmoid(policyChosen, policyRejected, refChosen, refRejected, beta, labelSmoothing);
-        var sums = DpoMetrics.Sums(result, policyChosen, policyRejected);
-        pendingSums = pendingSums is null ? sums.clone().DetachFromDisposeScope() : pendingSums.add_(sums);
-        return (result.Loss, pairs.Sum(p => (long)p.TokenCount));
+        var sums = DpoMetrics.Sums(result, policyChosen, policyRejected);                                       // (8)
+        return new BatchLoss(result.Loss, pairs.Sum(p => (long)p.TokenCount), sums);
     }
 
-    /// <summary>Means of the batches since the last call (one host read), or null when there were none.</summary>
-    public DpoMetrics? TakeTrainingMetrics()
-    {
-        if (pendingSums is null) return null;
-        var metrics = DpoMetrics.FromSums(pendingSums);
-        pendingSums.Dispose();
-        pendingSums = null;
-        return metrics;
-    }
+    /// <summary>The step's means from the summed <see cref="DpoMetrics.Sums"/> of its batches, under TRL's names.</summary>
+    public IReadOnlyDictionary<string, double>? StepMetrics(Tensor sums) => DpoMetrics.FromSums(sums)?.ToReportNames();
 
     public ValidationResult? Validate()
     {
@@ -91,15 +80,14 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
             var batchSums = DpoMetrics.Sums(DpoLoss.Sigmoid(pc, pr, rc, rr, beta, labelSmoothing), pc, pr);
             sums = sums is null ? batchSums : sums.add_(batchSums);
         }
-        LastValidation = DpoMetrics.FromSums(sums!);
-        return new ValidationResult(LastValidation!.Loss, LastValidation.RewardsAccuracy);
+        var metrics = DpoMetrics.FromSums(sums!)!;
+        return new ValidationResult(metrics.Loss, metrics.RewardsAccuracy, Metrics: metrics.ToReportNames());
     }
 
     public void Dispose()
     {
         referenceChosen?.Dispose();
         referenceRejected?.Dispose();
-        pendingSums?.Dispose();
     }
 
     /// <summary>Reference log-probs: the same model with adapters off, without gradient.</summary>

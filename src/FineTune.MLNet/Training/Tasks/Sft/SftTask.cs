@@ -33,12 +33,12 @@ internal sealed class SftTask : ITrainingTask
 
     public IReadOnlyList<int> Lengths { get; }
 
-    public (Tensor Loss, long Tokens) ComputeLoss(int[] rows)
+    public BatchLoss ComputeLoss(int[] rows)
     {
         var batch = collator.Collate(rows.Select(r => train[r]).ToArray());
         using var t = batch.ToTensors(device);
         var logits = Forward(batch, t);                                       // (B, T, V)
-        return (CausalLmLoss.MeanNll(logits, t.Labels), rows.Sum(r => (long)train[r].InputIds.Length));
+        return new BatchLoss(CausalLmLoss.MeanNll(logits, t.Labels), rows.Sum(r => (long)train[r].InputIds.Length));
     }
 
     public ValidationResult? Validate()

@@ -1,0 +1,59 @@
+using FineTune.MLNet.Generation;
+using FineTune.MLNet.Peft;
+using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Tasks.Sft;
+using FineTune.MLNet.Transformers;
+
+namespace FineTune.MLNet.Estimators;
+
+/// <summary>
+/// What the decoder-LLM estimators share (<see cref="LoraFineTuneOptions"/> for SFT, <see cref="DpoFineTuneOptions"/>):
+/// the base checkpoint, LoRA adapters, how text is tokenized, and the prompt/output columns and generation settings
+/// of the fitted transformer.
+/// </summary>
+public abstract record CausalLmFineTuneOptions : TrainerOptions
+{
+    /// <summary>Hugging Face checkpoint folder of a llama / mistral / qwen2 model (config.json, safetensors, tokenizer.json).</summary>
+    public string Model { get; init; } = "";
+
+    /// <summary>Prompt column (String); also the input of the fitted transformer.</summary>
+    public string PromptColumnName { get; init; } = "Prompt";
+
+    /// <summary>Output column the fitted transformer writes: the generated answer to the prompt column.</summary>
+    public string OutputColumnName { get; init; } = "Generated";
+
+    /// <summary>Adapter settings of fresh adapters; <see cref="LoraSettings.QuantizeBase"/> = QLoRA.</summary>
+    public LoraSettings Lora { get; init; } = new() { Rank = 8, Alpha = 16, Dropout = 0.05, TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] };
+
+    /// <summary>How examples are tokenized (max length, chat template, system prompt, EOS).</summary>
+    public SftDataOptions Data { get; init; } = new() { MaxLength = 512 };
+
+    /// <summary>Generation settings of the fitted transformer.</summary>
+    public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 64 };
+
+    /// <summary>Prompts per generation batch when transforming (DPO: also pairs per reference/validation batch). Range 1..256.</summary>
+    public int InferenceBatchSize { get; init; } = 8;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        if (string.IsNullOrWhiteSpace(Model)) throw new ArgumentException("Model must name a Hugging Face checkpoint folder.", nameof(Model));
+        if (string.IsNullOrWhiteSpace(PromptColumnName)) throw new ArgumentException("PromptColumnName must name a column.", nameof(PromptColumnName));
+        if (string.IsNullOrWhiteSpace(OutputColumnName)) throw new ArgumentException("OutputColumnName must name a column.", nameof(OutputColumnName));
+        ArgumentNullException.ThrowIfNull(Lora, nameof(Lora));
+        Lora.Validate();
+        ArgumentNullException.ThrowIfNull(Data, nameof(Data));
+        Data.Validate();
+        ArgumentNullException.ThrowIfNull(Generation, nameof(Generation));
+        Generation.Validate();
+        Check(InferenceBatchSize is >= 1 and <= 256, nameof(InferenceBatchSize), InferenceBatchSize, "must be in 1..256");
+    }
+
+    /// <summary>What the fitted transformer keeps; <paramref name="lora"/> is the adapter actually trained (DPO may load one).</summary>
+    internal CausalLmSettings ToTransformerSettings(LoraSettings? lora = null) => new()
+    {
+        Model = Model, PromptColumnName = PromptColumnName, OutputColumnName = OutputColumnName, InferenceBatchSize = InferenceBatchSize,
+        Lora = lora ?? Lora, Data = Data, Generation = Generation,
+    };
+}
