@@ -53,7 +53,10 @@ internal sealed class CheckpointArguments
 
         private static void CheckWritable(DirectoryInfo dir)
         {
-            if (File.Exists(dir.FullName)) throw new InvalidDataException($"--checkpoint-dir: '{dir.FullName}' is a file, not a folder.");
+            for (var d = dir; d is not null; d = d.Parent)
+            {
+                if (File.Exists(d.FullName)) throw new InvalidDataException($"--checkpoint-dir: '{d.FullName}' is a file, not a folder.");
+            }
             var probe = Path.Combine(dir.FullName, $".write-test-{Guid.NewGuid():N}");
             try
             {

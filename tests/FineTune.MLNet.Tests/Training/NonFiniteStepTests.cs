@@ -122,3 +122,32 @@ public sealed class NonFiniteStepTests
         Assert.All(last.Model["w"].data<float>().ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 }
+
+/// <summary>The guard's on-device clipping is libtorch's <c>clip_grad_norm_</c>, bit for bit (so skipping its host sync changed no result).</summary>
+public sealed class DeviceClippingTests
+{
+    [Theory]
+    [InlineData(0.5)]      // clips
+    [InlineData(1e6)]      // leaves the gradients as they are
+    public void ClippingOnTheDeviceEqualsLibtorchClipGradNorm(double maxNorm)
+    {
+        random.manual_seed(3);
+        using var scope = NewDisposeScope();
+        Parameter[] Make() => [new(randn(17, 5)), new(randn(5)), new(randn(3, 4, 2))];
+        var ours = Make();
+        random.manual_seed(3);
+        var theirs = Make();
+        foreach (var set in new[] { ours, theirs })
+        {
+            random.manual_seed(4);
+            set.Select(p => (p * randn(p.shape) * 3).sum()).Aggregate((a, b) => a + b).backward();
+        }
+        var expectedNorm = nn.utils.clip_grad_norm_(theirs, maxNorm);
+        var check = new NonFiniteGuard(new TrainerOptions { MaxGradNorm = maxNorm }, null).ReadAndClip(tensor(1.5f), ours);
+
+        Assert.Equal(1.5f, check.Loss);
+        Assert.Equal((float)expectedNorm, check.GradNorm);
+        for (var i = 0; i < ours.Length; i++)
+            Assert.True(ours[i].grad!.bytes.SequenceEqual(theirs[i].grad!.bytes), $"gradient {i} differs after clipping");
+    }
+}
