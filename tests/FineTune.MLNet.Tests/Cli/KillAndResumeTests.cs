@@ -1,5 +1,9 @@
+using FineTune.MLNet.Training.Resume;
 using System.Text.Json;
-using FineTune.MLNet.Checkpoints;
+using FineTune.MLNet.Formats;
+using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.SafeTensors;
+using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tests.Checkpoints;
 using FineTune.MLNet.Tests.Estimators;
 using FineTune.MLNet.Tests.Sft;
