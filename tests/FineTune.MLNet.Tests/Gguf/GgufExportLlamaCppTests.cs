@@ -130,5 +130,12 @@ public sealed class GgufExportLlamaCppTests(ITestOutputHelper output)
         double diff = GgufFixtures.MaxAbsDiff(logits, GgufFixtures.TorchLastLogits(model, prompt));
         output.WriteLine($"gen (gpt2): {result.Bytes:N0} bytes, prompt {prompt.Count} ids, max |logit diff| {diff:E2}");
         Assert.True(diff <= F32LogitTolerance, $"{diff:E2}");
+
+        // And back: the gpt2 GGUF imports to a folder whose tokenizer and weights equal the original's.
+        string back = dir.File("back");
+        Assert.Equal("gpt2", GgufLlamaImporter.Import(path, back).TokenizerModel);
+        Assert.Equal(prompt, HfTokenizer.FromFolder(back).Encode(text));
+        using var reloaded = LlamaForCausalLM.FromPretrained(back);
+        Assert.Equal(0, GgufFixtures.MaxAbsDiff(GgufFixtures.TorchLastLogits(reloaded, prompt), GgufFixtures.TorchLastLogits(model, prompt)));
     }
 }
