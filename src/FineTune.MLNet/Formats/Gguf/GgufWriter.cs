@@ -3,7 +3,6 @@ using System.Text;
 using FineTune.MLNet.Formats;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.SafeTensors;
-using FineTune.MLNet.Modules;
 
 namespace FineTune.MLNet.Formats.Gguf;
 

@@ -1,6 +1,5 @@
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.Gguf;
-using FineTune.MLNet.Models.Llama;
 
 namespace FineTune.MLNet.Import.Gguf;
 

@@ -1,7 +1,6 @@
 using FineTune.MLNet.Formats.HuggingFace;
 using System.Globalization;
 using FineTune.MLNet.Formats.Gguf;
-using FineTune.MLNet.Models.Llama;
 
 namespace FineTune.MLNet.Import.Gguf;
 

@@ -3,7 +3,6 @@ using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Formats.Gguf;
-using FineTune.MLNet.Models.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
 
