@@ -57,6 +57,7 @@ internal static class ClassifyCommand
         {
             var ml = new MLContext(seed: a.Seed);
             CheckpointArguments.ShowTrainingNotices(ml);
+            a.Checkpoints.CheckValues();
             // All three files are read and checked before any model is loaded: rows, columns, empty texts, labels unseen in training.
             DelimitedTable Read(FileInfo f, string option) =>
                 f.Exists ? DelimitedTextReader.Read(f.FullName) : throw new FileNotFoundException($"{option}: file '{f.FullName}' does not exist.", f.FullName);
