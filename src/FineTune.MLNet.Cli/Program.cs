@@ -18,5 +18,6 @@ root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(ExportGgufCommand.Create());
 var import = new Command("import", "Convert models from other formats to Hugging Face folders.");
 import.Subcommands.Add(ImportGgufCommand.Create());
+import.Subcommands.Add(ImportLlama2cCommand.Create());
 root.Subcommands.Add(import);
 return root.Parse(args).Invoke();

@@ -40,7 +40,7 @@ internal static class GenerateCommand
         {
             var options = Decoding(a);
             using var model = CausalLmArguments.Load(a.Model, a.Adapter, a.Device);
-            var tokenizer = HfTokenizer.FromFolder(a.Model.FullName);
+            var tokenizer = HfTokenizer.FromFolder(CausalLmArguments.Folder(a.Model));
             IReadOnlyList<int> ids = a.Raw
                 ? tokenizer.Encode(a.Prompt, addSpecialTokens: true)
                 : new SftExampleBuilder(tokenizer, new SftDataOptions { MaxLength = 1 << 20 }).PromptIds(a.Prompt);
