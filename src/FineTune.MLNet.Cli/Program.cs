@@ -14,6 +14,7 @@ root.Subcommands.Add(SftCommand.Create());
 root.Subcommands.Add(DpoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(ExportGgufCommand.Create());
 var import = new Command("import", "Convert models from other formats to Hugging Face folders.");

@@ -63,7 +63,11 @@ public static class Llama2cCheckpointWriter
         w.Write(new byte[Llama2cHeader.VersionedHeaderBytes - written]);
     }
 
-    /// <summary><c>precompute_freqs_cis(head_size, seq_len)</c>: cos (real) or sin (imaginary) of position · θ_i, [seq_len, head_size/2].</summary>
+    /// <summary>
+    /// <c>precompute_freqs_cis(head_size, seq_len)</c>: cos (real) or sin (imaginary) of position · θ_i, [seq_len, head_size/2].
+    /// run.c skips these tables; they are computed in float64 and rounded, so writers agree to the bit (PyTorch's float32
+    /// tables in old files differ in the last bit).
+    /// </summary>
     private static float[] FreqCis(Llama2cHeader h, bool real)
     {
         int half = h.HeadSize / 2;
@@ -71,9 +75,8 @@ public static class Llama2cCheckpointWriter
         for (int t = 0; t < h.SeqLen; t++)
             for (int i = 0; i < half; i++)
             {
-                float freq = 1f / MathF.Pow(10000f, 2f * i / h.HeadSize);
-                float angle = t * freq;
-                values[(long)t * half + i] = real ? MathF.Cos(angle) : MathF.Sin(angle);
+                double angle = t * (1.0 / Math.Pow(10000.0, 2.0 * i / h.HeadSize));
+                values[(long)t * half + i] = (float)(real ? Math.Cos(angle) : Math.Sin(angle));
             }
         return values;
     }

@@ -94,8 +94,6 @@ public static class Llama2cHeaderReader
         {
             throw new Llama2cFormatException(file, "header", $"sizes overflow a 64-bit byte count ({h}).");
         }
-        if (Llama2cLayout.Segments(h).Max(s => s.Count / s.Chunks) > Array.MaxLength)
-            throw new Llama2cFormatException(file, "header", $"a tensor has more than {Array.MaxLength} values, which this reader cannot hold.");
         string described = $"the v{h.Version} header (dim {h.Dim}, hidden_dim {h.HiddenDim}, n_layers {h.Layers}, n_heads {h.Heads}, n_kv_heads {h.KvHeads}, vocab_size {h.VocabSize}, seq_len {h.SeqLen}, {(h.SharedClassifier ? "shared" : "separate")} classifier{(h.Version == 2 ? $", group_size {h.GroupSize}" : "")}) describes {expected} bytes";
         if (length < expected)
             throw new Llama2cFormatException(file, "file size", $"truncated: {described}, the file has {length}.");
@@ -105,6 +103,8 @@ public static class Llama2cHeaderReader
                 ? " (exactly one untied classifier: a legacy file with one stores a negative vocab_size)" : "";
             throw new Llama2cFormatException(file, "file size", $"{length - expected} trailing bytes: {described}, the file has {length}{hint}.");
         }
+        if (Llama2cLayout.Segments(h).Max(s => s.Count / s.Chunks) > Array.MaxLength)
+            throw new NotSupportedException($"llama2.c file '{file}': a tensor has more than {Array.MaxLength} values, which this reader cannot hold in one array.");
     }
 
     private static int[] Ints(ReadOnlySpan<byte> head, int offset)
