@@ -84,6 +84,6 @@ internal sealed class CheckpointArguments
         ml.Log += (_, e) =>
         {
             if (e.Kind == ChannelMessageKind.Warning) Console.Error.WriteLine($"\rwarning: {e.RawMessage}");
-            else if (e.Kind == ChannelMessageKind.Info && e.RawMessage.StartsWith(CheckpointStore.ResumeNotice, StringComparison.Ordinal)) Console.Error.WriteLine(e.RawMessage);
+            else if (e.Kind == ChannelMessageKind.Info && e.RawMessage.StartsWith(ResumeCheckpointStore.ResumeNotice, StringComparison.Ordinal)) Console.Error.WriteLine(e.RawMessage);
         };
 }
