@@ -19,11 +19,11 @@ namespace FineTune.MLNet.Estimators;
 /// chosen and rejected String columns. Prompts are formatted as in SFT and generation (chat template, BOS); each
 /// completion is scored with its EOS. The reference model is the same model with adapters off. The reward margin,
 /// accuracy and TRL's other metrics are logged each step to the ML.NET channel, reported to
-/// <see cref="DpoFineTuneOptions.DpoProgress"/> and kept in <see cref="DpoFineTuneTransformer.DpoHistory"/>.
-/// Output of the fitted transformer: a generated-answer column for the prompt column; the adapter saves in PEFT's
+/// <see cref="DpoFineTuneOptions.DpoProgress"/> and kept in <see cref="LoraFineTuneTransformer.DpoHistory"/>.
+/// The fitted transformer is the same <see cref="LoraFineTuneTransformer"/> SFT returns: a generated-answer column for the prompt column; the adapter saves in PEFT's
 /// format. Checked against the numpy reference's TRL DPO loss/metrics and completion log-probs (within 1e-4).
 /// </summary>
-public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
+public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
 {
     private readonly IChannelProvider env;
     private readonly IDataView? validation;
@@ -45,7 +45,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
 
     public DpoFineTuneOptions Options { get; }
 
-    public DpoFineTuneTransformer Fit(IDataView input)
+    public LoraFineTuneTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
@@ -76,7 +76,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
             var monitor = new DpoMetricsMonitor(channel, o.DpoProgress, o.Progress);
             var report = new TrainingLoop(o, channel, monitor).Run(model, task);
             channel.Log($"DPO training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-            return new DpoFineTuneTransformer(new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report), monitor.History.ToList());
+            return new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report, monitor.History.ToList());
         }
         catch
         {
