@@ -25,8 +25,8 @@ namespace FineTune.MLNet.Estimators;
 /// </summary>
 public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
 {
-    private readonly IChannelProvider env;
-    private readonly IDataView? validation;
+    private readonly IChannelProvider _env;
+    private readonly IDataView? _validation;
 
     public DpoFineTuneEstimator(MLContext mlContext, DpoFineTuneOptions options, IDataView? validationSet = null)
         : this((IChannelProvider)mlContext, options, validationSet)
@@ -38,9 +38,9 @@ public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.env = env;
+        _env = env;
         Options = options;
-        validation = validationSet;
+        _validation = validationSet;
     }
 
     public DpoFineTuneOptions Options { get; }
@@ -50,8 +50,8 @@ public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
         CheckColumns(input.Schema, "training data");
-        if (validation is not null) CheckColumns(validation.Schema, "validation data");
-        using var channel = env.Start(nameof(DpoFineTuneEstimator));
+        if (_validation is not null) CheckColumns(_validation.Schema, "validation data");
+        using var channel = _env.Start(nameof(DpoFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
         // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
         _ = LlamaConfig.FromJsonFile(Path.Combine(o.Model, "config.json"));
@@ -59,7 +59,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         var sftBuilder = new SftExampleBuilder(tokenizer, o.Data);
         var builder = new DpoExampleBuilder(sftBuilder);
         var train = Build(builder, input, "training data");
-        var valid = validation is null ? null : Build(builder, validation, "validation data");
+        var valid = _validation is null ? null : Build(builder, _validation, "validation data");
         channel.Log($"DPO data: {train.Count} preference pairs, {train.Sum(p => (long)p.TokenCount)} tokens; beta {o.Beta}, label smoothing {o.LabelSmoothing}.");
 
         random.manual_seed(o.Seed);

@@ -21,14 +21,14 @@ namespace FineTune.MLNet.Transformers;
 /// </summary>
 public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
 {
-    private readonly SftExampleBuilder promptFormatter;
+    private readonly SftExampleBuilder _promptFormatter;
 
     internal LoraFineTuneTransformer(LlamaForCausalLM model, HfTokenizer tokenizer, SftExampleBuilder promptFormatter, CausalLmSettings settings,
         TrainingReport? report, IReadOnlyList<DpoProgress>? dpoHistory = null)
     {
         Model = model;
         Tokenizer = tokenizer;
-        this.promptFormatter = promptFormatter;
+        _promptFormatter = promptFormatter;
         Settings = settings;
         TrainingReport = report;
         DpoHistory = dpoHistory ?? [];
@@ -51,7 +51,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
     public bool IsRowToRowMapper => false;
 
     /// <summary>Token ids of a prompt formatted as in training (system prompt, chat template, generation prompt).</summary>
-    public int[] PromptIds(string prompt) => promptFormatter.PromptIds(prompt);
+    public int[] PromptIds(string prompt) => _promptFormatter.PromptIds(prompt);
 
     /// <summary>Answers to prompts, in order.</summary>
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null)
