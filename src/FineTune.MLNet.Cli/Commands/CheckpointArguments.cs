@@ -29,10 +29,6 @@ internal sealed class CheckpointArguments
     /// <summary>Parsed checkpoint options.</summary>
     public sealed record Settings(DirectoryInfo? Directory, int? Every, int Keep)
     {
-        /// <summary>
-        /// Checks the values (N ≥ 1, the folder writable: it is created when missing) and returns
-        /// <paramref name="options"/> with them; a bad value throws naming the option.
-        /// </summary>
         /// <summary>Checks the option values alone (before any data is read); throws naming the option.</summary>
         public void CheckValues()
         {
@@ -41,15 +37,14 @@ internal sealed class CheckpointArguments
             if (Directory is null && Every is not null) throw new InvalidDataException("--checkpoint-every needs --checkpoint-dir.");
         }
 
+        /// <summary>
+        /// Checks the values (<see cref="CheckValues"/>, then the folder writable: it is created when missing) and returns
+        /// <paramref name="options"/> with them; a bad value throws naming the option.
+        /// </summary>
         public T Apply<T>(T options) where T : TrainerOptions
         {
-            if (Every is < 1) throw new InvalidDataException($"--checkpoint-every: must be >= 1 (got {Every}).");
-            if (Keep < 1) throw new InvalidDataException($"--keep-checkpoints: must be >= 1 (got {Keep}).");
-            if (Directory is null)
-            {
-                if (Every is not null) throw new InvalidDataException("--checkpoint-every needs --checkpoint-dir.");
-                return options;
-            }
+            CheckValues();
+            if (Directory is null) return options;
             CheckWritable(Directory);
             return (T)(options with
             {
@@ -84,6 +79,6 @@ internal sealed class CheckpointArguments
         ml.Log += (_, e) =>
         {
             if (e.Kind == ChannelMessageKind.Warning) Console.Error.WriteLine($"\rwarning: {e.RawMessage}");
-            else if (e.Kind == ChannelMessageKind.Info && e.RawMessage.StartsWith(CheckpointStore.ResumeNotice, StringComparison.Ordinal)) Console.Error.WriteLine(e.RawMessage);
+            else if (e.Kind == ChannelMessageKind.Info && e.RawMessage.StartsWith(ResumeCheckpointStore.ResumeNotice, StringComparison.Ordinal)) Console.Error.WriteLine(e.RawMessage);
         };
 }

@@ -74,13 +74,8 @@ public static class FineTuneCatalog
         int seed = 42,
         IDataView? validationSet = null)
     {
-        var defaults = new LoraFineTuneOptions();
-        var options = defaults with
-        {
-            Model = model, PromptColumnName = promptColumnName, ResponseColumnName = responseColumnName, OutputColumnName = outputColumnName,
-            Lora = defaults.Lora with { Rank = loraRank, Alpha = loraAlpha, QuantizeBase = qlora },
-            Epochs = epochs, LearningRate = learningRate, Data = defaults.Data with { MaxLength = maxLength }, Seed = seed,
-        };
+        var options = WithFlatArguments(new LoraFineTuneOptions(), model, promptColumnName, outputColumnName, loraRank, loraAlpha, epochs, learningRate, maxLength, seed);
+        options = options with { ResponseColumnName = responseColumnName, Lora = options.Lora with { QuantizeBase = qlora } };
         return catalog.LoraFineTune(options, validationSet);
     }
 
@@ -113,14 +108,8 @@ public static class FineTuneCatalog
         int seed = 42,
         IDataView? validationSet = null)
     {
-        var defaults = new DpoFineTuneOptions();
-        var options = defaults with
-        {
-            Model = model, PromptColumnName = promptColumnName, ChosenColumnName = chosenColumnName, RejectedColumnName = rejectedColumnName,
-            OutputColumnName = outputColumnName, AdapterPath = adapterPath, Beta = beta,
-            Lora = defaults.Lora with { Rank = loraRank, Alpha = loraAlpha },
-            Epochs = epochs, LearningRate = learningRate, Data = defaults.Data with { MaxLength = maxLength }, Seed = seed,
-        };
+        var options = WithFlatArguments(new DpoFineTuneOptions(), model, promptColumnName, outputColumnName, loraRank, loraAlpha, epochs, learningRate, maxLength, seed)
+            with { ChosenColumnName = chosenColumnName, RejectedColumnName = rejectedColumnName, AdapterPath = adapterPath, Beta = beta };
         return catalog.DpoFineTune(options, validationSet);
     }
 
@@ -131,6 +120,16 @@ public static class FineTuneCatalog
     /// </summary>
     public static DpoFineTuneEstimator DpoFineTune(this TransformsCatalog catalog, DpoFineTuneOptions options, IDataView? validationSet = null) =>
         new(EnvironmentOf(catalog), options, validationSet);
+
+    /// <summary>The arguments the decoder-LLM flat overloads share, set on <paramref name="defaults"/> (the options' own defaults).</summary>
+    private static T WithFlatArguments<T>(T defaults, string model, string promptColumnName, string outputColumnName,
+        int loraRank, double loraAlpha, int epochs, double learningRate, int maxLength, int seed) where T : CausalLmFineTuneOptions =>
+        (T)((CausalLmFineTuneOptions)defaults with
+        {
+            Model = model, PromptColumnName = promptColumnName, OutputColumnName = outputColumnName,
+            Lora = defaults.Lora with { Rank = loraRank, Alpha = loraAlpha },
+            Epochs = epochs, LearningRate = learningRate, Data = defaults.Data with { MaxLength = maxLength }, Seed = seed,
+        });
 
     /// <summary>
     /// The catalog's ML.NET environment, so training logs reach <c>mlContext.Log</c> and the context's seed is kept. ML.NET

@@ -36,19 +36,11 @@ public abstract record CausalLmFineTuneOptions : TrainerOptions
     public int InferenceBatchSize { get; init; } = 8;
 
     /// <inheritdoc />
+    /// <remarks>The fields the fitted transformer keeps are checked by <see cref="CausalLmSettings.Validate"/>, with the same names.</remarks>
     public override void Validate()
     {
         base.Validate();
-        if (string.IsNullOrWhiteSpace(Model)) throw new ArgumentException("Model must name a Hugging Face checkpoint folder.", nameof(Model));
-        if (string.IsNullOrWhiteSpace(PromptColumnName)) throw new ArgumentException("PromptColumnName must name a column.", nameof(PromptColumnName));
-        if (string.IsNullOrWhiteSpace(OutputColumnName)) throw new ArgumentException("OutputColumnName must name a column.", nameof(OutputColumnName));
-        ArgumentNullException.ThrowIfNull(Lora, nameof(Lora));
-        Lora.Validate();
-        ArgumentNullException.ThrowIfNull(Data, nameof(Data));
-        Data.Validate();
-        ArgumentNullException.ThrowIfNull(Generation, nameof(Generation));
-        Generation.Validate();
-        Check(InferenceBatchSize is >= 1 and <= 256, nameof(InferenceBatchSize), InferenceBatchSize, "must be in 1..256");
+        ToTransformerSettings().Validate();
     }
 
     /// <summary>What the fitted transformer keeps; <paramref name="lora"/> is the adapter actually trained (DPO may load one).</summary>

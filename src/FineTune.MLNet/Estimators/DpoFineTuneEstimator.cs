@@ -20,14 +20,14 @@ namespace FineTune.MLNet.Estimators;
 /// chosen and rejected String columns. Prompts are formatted as in SFT and generation (chat template, BOS); each
 /// completion is scored with its EOS. The reference model is the same model with adapters off. The reward margin,
 /// accuracy and TRL's other metrics are logged each step to the ML.NET channel, reported to
-/// <see cref="DpoFineTuneOptions.DpoProgress"/> and kept in <see cref="DpoFineTuneTransformer.DpoHistory"/>.
-/// Output of the fitted transformer: a generated-answer column for the prompt column; the adapter saves in PEFT's
+/// <see cref="DpoFineTuneOptions.DpoProgress"/> and kept in <see cref="LoraFineTuneTransformer.DpoHistory"/>.
+/// The fitted transformer is the same <see cref="LoraFineTuneTransformer"/> SFT returns: a generated-answer column for the prompt column; the adapter saves in PEFT's
 /// format. Checked against the numpy reference's TRL DPO loss/metrics and completion log-probs (within 1e-4).
 /// </summary>
-public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
+public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
 {
-    private readonly IChannelProvider env;
-    private readonly IDataView? validation;
+    private readonly IChannelProvider _env;
+    private readonly IDataView? _validation;
 
     public DpoFineTuneEstimator(MLContext mlContext, DpoFineTuneOptions options, IDataView? validationSet = null)
         : this((IChannelProvider)mlContext, options, validationSet)
@@ -39,20 +39,20 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.env = env;
+        _env = env;
         Options = options;
-        validation = validationSet;
+        _validation = validationSet;
     }
 
     public DpoFineTuneOptions Options { get; }
 
-    public DpoFineTuneTransformer Fit(IDataView input)
+    public LoraFineTuneTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
         CheckColumns(input.Schema, "training data");
-        if (validation is not null) CheckColumns(validation.Schema, "validation data");
-        using var channel = env.Start(nameof(DpoFineTuneEstimator));
+        if (_validation is not null) CheckColumns(_validation.Schema, "validation data");
+        using var channel = _env.Start(nameof(DpoFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
         // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
         var folder = PretrainedDecoders.ResolveFolder(o.Model);     // a bundled name ("tinystories-260k") or a folder
@@ -61,7 +61,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
         var sftBuilder = new SftExampleBuilder(tokenizer, o.Data);
         var builder = new DpoExampleBuilder(sftBuilder);
         var train = Build(builder, input, "training data");
-        var valid = validation is null ? null : Build(builder, validation, "validation data");
+        var valid = _validation is null ? null : Build(builder, _validation, "validation data");
         channel.Log($"DPO data: {train.Count} preference pairs, {train.Sum(p => (long)p.TokenCount)} tokens; beta {o.Beta}, label smoothing {o.LabelSmoothing}.");
 
         random.manual_seed(o.Seed);
@@ -78,7 +78,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
             var monitor = new DpoMetricsMonitor(channel, o.DpoProgress, o.Progress);
             var report = new TrainingLoop(o, channel, monitor).Run(model, task);
             channel.Log($"DPO training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-            return new DpoFineTuneTransformer(new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report), monitor.History.ToList());
+            return new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report, monitor.History.ToList());
         }
         catch
         {

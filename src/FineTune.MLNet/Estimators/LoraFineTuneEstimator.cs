@@ -21,8 +21,8 @@ namespace FineTune.MLNet.Estimators;
 /// </summary>
 public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
 {
-    private readonly IChannelProvider env;
-    private readonly IDataView? validation;
+    private readonly IChannelProvider _env;
+    private readonly IDataView? _validation;
 
     public LoraFineTuneEstimator(MLContext mlContext, LoraFineTuneOptions options, IDataView? validationSet = null)
         : this((IChannelProvider)mlContext, options, validationSet)
@@ -34,9 +34,9 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.env = env;
+        _env = env;
         Options = options;
-        validation = validationSet;
+        _validation = validationSet;
     }
 
     public LoraFineTuneOptions Options { get; }
@@ -44,7 +44,7 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
     public LoraFineTuneTransformer Fit(IDataView input)
     {
         var o = Options;
-        using var channel = env.Start(nameof(LoraFineTuneEstimator));
+        using var channel = _env.Start(nameof(LoraFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
         // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
         var folder = PretrainedDecoders.ResolveFolder(o.Model);     // a bundled name ("tinystories-260k") or a folder
@@ -52,7 +52,7 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         var tokenizer = HfTokenizer.FromFolder(folder);
         var builder = new SftExampleBuilder(tokenizer, o.Data);
         var train = Build(builder, input, "training data");
-        var valid = validation is null ? null : Build(builder, validation, "validation data");
+        var valid = _validation is null ? null : Build(builder, _validation, "validation data");
         channel.Log($"SFT data: {train.Examples.Count} examples, {train.TokenCount} tokens ({train.SupervisedTokenCount} supervised), {train.TruncatedCount} truncated to {o.Data.MaxLength}.");
         if (train.ExamplesWithoutSupervisedTokens > 0)
             channel.Log($"Warning: {train.ExamplesWithoutSupervisedTokens} examples have no supervised token left after truncation.");

@@ -20,8 +20,8 @@ namespace FineTune.MLNet.Estimators;
 /// </summary>
 public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassificationTransformer>
 {
-    private readonly IChannelProvider env;
-    private readonly IDataView? validation;
+    private readonly IChannelProvider _env;
+    private readonly IDataView? _validation;
 
     /// <param name="mlContext">Receives the training log (<c>mlContext.Log</c>).</param>
     /// <param name="options">What to train and how; validated here.</param>
@@ -36,9 +36,9 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.env = env;
+        _env = env;
         Options = options;
-        validation = validationSet;
+        _validation = validationSet;
     }
 
     public TextClassificationFineTuneOptions Options { get; }
@@ -47,18 +47,18 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
     {
         var o = Options;
         ClassificationDataReader.RequireRows(input, "training data");
-        if (validation is not null) ClassificationDataReader.RequireRows(validation, "validation data");
+        if (_validation is not null) ClassificationDataReader.RequireRows(_validation, "validation data");
         var labels = CheckSchema(input.Schema, "training data");
-        if (validation is not null)
+        if (_validation is not null)
         {
-            var validLabels = CheckSchema(validation.Schema, "validation data");
+            var validLabels = CheckSchema(_validation.Schema, "validation data");
             if (!validLabels.SequenceEqual(labels))
                 throw new ArgumentException($"The validation set's label column '{o.LabelColumnName}' has classes [{string.Join(", ", validLabels)}] but the training set has [{string.Join(", ", labels)}]; map both with the same MapValueToKey transformer.");
         }
         var train = ClassificationDataReader.Read(input, o.TextColumnName, o.SecondTextColumnName, o.LabelColumnName, "training data");
-        var valid = validation is null ? null : ClassificationDataReader.Read(validation, o.TextColumnName, o.SecondTextColumnName, o.LabelColumnName, "validation data");
+        var valid = _validation is null ? null : ClassificationDataReader.Read(_validation, o.TextColumnName, o.SecondTextColumnName, o.LabelColumnName, "validation data");
 
-        using var channel = env.Start(nameof(TextClassificationFineTuneEstimator));
+        using var channel = _env.Start(nameof(TextClassificationFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
         random.manual_seed(o.Seed);
         using var pretrained = PretrainedEncoder.Load(o.Model);

@@ -35,7 +35,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
         Dictionary<string, Tensor>? best = null;
         random.manual_seed(options.Seed);
         string? lastCheckpoint = null;
-        if (options.CheckpointDirectory is { } dir && CheckpointStore.LoadLatest(dir, Warn) is { } ckpt)
+        if (options.CheckpointDirectory is { } dir && ResumeCheckpointStore.LoadLatest(dir, Warn) is { } ckpt)
         {
             using (ckpt)
             {
@@ -47,7 +47,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
                 random.set_rng_state(ckpt.RngState);
                 state = ckpt.State;
                 lastCheckpoint = ckpt.Path;
-                log?.Log($"{CheckpointStore.ResumeNotice} {Path.GetFileName(ckpt.Path)} (step {state.GlobalStep} of {totalSteps}) in {Path.GetDirectoryName(ckpt.Path)}.");
+                log?.Log($"{ResumeCheckpointStore.ResumeNotice} {Path.GetFileName(ckpt.Path)} (step {state.GlobalStep} of {totalSteps}) in {Path.GetDirectoryName(ckpt.Path)}.");
             }
         }
 
@@ -153,7 +153,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
     {
         using var scope = NewDisposeScope();
         var weights = trainable.ToDictionary(p => p.name, p => p.parameter.detach().cpu());
-        var path = CheckpointStore.Save(dir, state, weights, optimizer.StateDict(), best, random.get_rng_state(), options.CheckpointsToKeep);
+        var path = ResumeCheckpointStore.Save(dir, state, weights, optimizer.StateDict(), best, random.get_rng_state(), options.CheckpointsToKeep);
         log?.Log($"Checkpoint written: {path}");
         return path;
     }

@@ -5,7 +5,7 @@ using FineTune.MLNet.Training.Tasks.Sft;
 namespace FineTune.MLNet.Transformers;
 
 /// <summary>
-/// What a fitted LoRA causal LM (<see cref="LoraFineTuneTransformer"/>, <see cref="DpoFineTuneTransformer"/>) needs besides
+/// What a fitted LoRA causal LM (<see cref="LoraFineTuneTransformer"/>, SFT- or DPO-tuned) needs besides
 /// its model and tokenizer: the base checkpoint, the columns, how prompts are formatted and how answers are generated.
 /// The estimators fill it from their options; <see cref="FineTunePipeline"/> saves it next to the adapter.
 /// </summary>

@@ -30,8 +30,8 @@ internal sealed class ClassifierRowMapper(TextClassificationTransformer owner, D
 
     private sealed class Row(TextClassificationTransformer owner, DataViewRow input, DataViewSchema schema, HashSet<int> active) : DataViewRow
     {
-        private long cachedPosition = -1;
-        private float[] cached = [];
+        private long _cachedPosition = -1;
+        private float[] _cached = [];
 
         public override DataViewSchema Schema => schema;
         public override long Position => input.Position;
@@ -42,12 +42,12 @@ internal sealed class ClassifierRowMapper(TextClassificationTransformer owner, D
         /// <summary>Class probabilities of the input's current row, computed once per row.</summary>
         private float[] Probabilities()
         {
-            if (cachedPosition == input.Position) return cached;
+            if (_cachedPosition == input.Position) return _cached;
             var text = Read(owner.Columns.Text);
             var pair = owner.Columns.Pair is { } p ? Read(p) : null;
-            cached = owner.Classifier.PredictProbabilities([text], pair is null ? null : [pair], 1)[0];
-            cachedPosition = input.Position;
-            return cached;
+            _cached = owner.Classifier.PredictProbabilities([text], pair is null ? null : [pair], 1)[0];
+            _cachedPosition = input.Position;
+            return _cached;
         }
 
         private string Read(string column)

@@ -8,8 +8,8 @@ namespace FineTune.MLNet.Transformers;
 /// Saves and loads a whole fitted pipeline that mixes ML.NET transformers with FineTune.MLNet ones.
 /// <c>mlContext.Model.Save</c> cannot store transformers from outside ML.NET (its loader registry is internal), so the
 /// chain is cut into segments: runs of stock transformers are saved with <c>mlContext.Model.Save</c> as
-/// <c>segment-N.zip</c>, each FineTune.MLNet transformer as its own folder (a classifier's HF model folder; a LoRA or DPO
-/// model's PEFT adapter plus the path of its base checkpoint, and a DPO model's metric history), listed in <c>pipeline.json</c>.
+/// <c>segment-N.zip</c>, each FineTune.MLNet transformer as its own folder (a classifier's HF model folder; a LoRA causal
+/// LM's PEFT adapter plus the path of its base checkpoint, and after a DPO fit its metric history), listed in <c>pipeline.json</c>.
 /// The folder is written under a temporary name and renamed into place.
 /// </summary>
 public static class FineTunePipeline
@@ -43,13 +43,6 @@ public static class FineTunePipeline
                 var name = $"segment-{segments.Count}-text-classifier";
                 classifier.Save(Path.Combine(temp, name));
                 segments.Add(new Segment("text-classifier", name));
-            }
-            else if (t is DpoFineTuneTransformer dpo)
-            {
-                Flush();
-                var name = $"segment-{segments.Count}-dpo-finetune";
-                dpo.Save(Path.Combine(temp, name));
-                segments.Add(new Segment("dpo-finetune", name));
             }
             else if (t is LoraFineTuneTransformer lora)
             {
@@ -95,7 +88,7 @@ public static class FineTunePipeline
                 "mlnet" => mlContext.Model.Load(path, out _),
                 "text-classifier" => TextClassificationTransformer.Load(path, device),
                 "lora-finetune" => LoraFineTuneTransformer.Load(path, device),
-                "dpo-finetune" => DpoFineTuneTransformer.Load(path, device),
+                "dpo-finetune" => LoraFineTuneTransformer.Load(path, device),   // written by versions with a DPO transformer of its own
                 _ => throw new InvalidDataException($"{manifest}: unknown segment kind '{s.Kind}'."),
             });
         }

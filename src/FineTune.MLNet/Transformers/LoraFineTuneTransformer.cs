@@ -5,6 +5,7 @@ using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Tasks.Dpo;
 using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -12,22 +13,26 @@ using Microsoft.ML.Data;
 namespace FineTune.MLNet.Transformers;
 
 /// <summary>
-/// A LoRA-tuned causal LM. <see cref="Transform"/> appends a String column with the model's answer to each prompt
-/// (batched, left-padded generation with a KV cache), prompts formatted exactly as in training.
+/// A LoRA-tuned causal LM, the one fitted transformer of both SFT (<c>LoraFineTuneEstimator</c>) and DPO
+/// (<c>DpoFineTuneEstimator</c>): served, saved, exported and evaluated the same way whichever tuned it. A DPO fit also
+/// keeps its metrics in <see cref="DpoHistory"/>. <see cref="Transform"/> appends a String column with the model's
+/// answer to each prompt (batched, left-padded generation with a KV cache), prompts formatted exactly as in training.
 /// Save the adapter with <see cref="SaveAdapter"/> (PEFT format, loadable by Python PEFT and vLLM) or a merged
 /// checkpoint with <see cref="SaveMerged"/>.
 /// </summary>
 public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
 {
-    private readonly SftExampleBuilder promptFormatter;
+    private readonly SftExampleBuilder _promptFormatter;
 
-    internal LoraFineTuneTransformer(LlamaForCausalLM model, HfTokenizer tokenizer, SftExampleBuilder promptFormatter, CausalLmSettings settings, TrainingReport? report)
+    internal LoraFineTuneTransformer(LlamaForCausalLM model, HfTokenizer tokenizer, SftExampleBuilder promptFormatter, CausalLmSettings settings,
+        TrainingReport? report, IReadOnlyList<DpoProgress>? dpoHistory = null)
     {
         Model = model;
         Tokenizer = tokenizer;
-        this.promptFormatter = promptFormatter;
+        _promptFormatter = promptFormatter;
         Settings = settings;
         TrainingReport = report;
+        DpoHistory = dpoHistory ?? [];
         Generator = new TextGenerator(model, tokenizer);
     }
 
@@ -38,10 +43,16 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
     public CausalLmSettings Settings { get; }
     public TrainingReport? TrainingReport { get; }
 
+    /// <summary>
+    /// DPO metrics (reward margin, accuracy, rewards, log-probs) after each optimizer step and validation pass of a DPO
+    /// fit, in order; empty when the adapter was tuned by SFT. <see cref="Save"/> keeps it.
+    /// </summary>
+    public IReadOnlyList<DpoProgress> DpoHistory { get; }
+
     public bool IsRowToRowMapper => false;
 
     /// <summary>Token ids of a prompt formatted as in training (system prompt, chat template, generation prompt).</summary>
-    public int[] PromptIds(string prompt) => promptFormatter.PromptIds(prompt);
+    public int[] PromptIds(string prompt) => _promptFormatter.PromptIds(prompt);
 
     /// <summary>Answers to prompts, in order.</summary>
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null)
@@ -72,12 +83,14 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
 
     /// <summary>
     /// Saves the PEFT adapter under <c>adapter/</c> plus <c>lora_finetune.json</c> (base checkpoint path, columns, data and
-    /// generation settings); <see cref="Load"/> rebuilds the transformer from the base checkpoint and the adapter.
+    /// generation settings) and, after a DPO fit, <c>dpo_history.json</c>; <see cref="Load"/> rebuilds the transformer
+    /// from the base checkpoint and the adapter.
     /// </summary>
     public void Save(string directory)
     {
         Directory.CreateDirectory(directory);
         SaveAdapter(Path.Combine(directory, "adapter"));
+        DpoHistoryFile.Write(directory, DpoHistory);
         AtomicFile.WriteAllText(Path.Combine(directory, LoraFineTuneManifest.FileName), LoraFineTuneManifest.From(Settings).ToJson());
     }
 
@@ -89,6 +102,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
         if (!Directory.Exists(baseFolder))
             throw new DirectoryNotFoundException($"The base checkpoint '{manifest.BaseModel}' recorded in {directory}/{LoraFineTuneManifest.FileName} does not exist.");
         var settings = manifest.ToSettings();
+        var dpoHistory = DpoHistoryFile.Read(directory);
         // The recorded settings (not only adapter_config.json) rebuild the layers, so a QLoRA model gets its NF4 base back.
         var model = LlamaForCausalLM.FromPretrained(baseFolder, manifest.Lora, device);
         try
@@ -101,7 +115,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
             throw;
         }
         var tokenizer = HfTokenizer.FromFolder(baseFolder);
-        return new LoraFineTuneTransformer(model, tokenizer, new SftExampleBuilder(tokenizer, settings.Data), settings, null);
+        return new LoraFineTuneTransformer(model, tokenizer, new SftExampleBuilder(tokenizer, settings.Data), settings, null, dpoHistory);
     }
 
     /// <summary>Writes <c>adapter_config.json</c> + <c>adapter_model.safetensors</c> as PEFT does.</summary>

@@ -10,23 +10,23 @@ namespace FineTune.MLNet.Transformers;
 /// </summary>
 internal sealed class ScoredTextDataView : IDataView
 {
-    private readonly IDataView input;
-    private readonly FineTunedTextClassifier classifier;
-    private readonly string textColumn;
-    private readonly string? pairColumn;
-    private readonly int batchSize;
-    private readonly bool binary;
+    private readonly IDataView _input;
+    private readonly FineTunedTextClassifier _classifier;
+    private readonly string _textColumn;
+    private readonly string? _pairColumn;
+    private readonly int _batchSize;
+    private readonly bool _binary;
 
     public ScoredTextDataView(IDataView input, FineTunedTextClassifier classifier, string textColumn, string? pairColumn,
         string scoreColumn, string predictedLabelColumn, int batchSize, string? probabilityColumn = null)
     {
-        binary = probabilityColumn is not null;
-        this.input = input;
-        this.classifier = classifier;
-        this.textColumn = textColumn;
-        this.pairColumn = pairColumn;
-        this.batchSize = batchSize;
-        Schema = binary
+        _binary = probabilityColumn is not null;
+        _input = input;
+        _classifier = classifier;
+        _textColumn = textColumn;
+        _pairColumn = pairColumn;
+        _batchSize = batchSize;
+        Schema = _binary
             ? ClassifierOutputSchema.Binary(input.Schema, scoreColumn, probabilityColumn!, predictedLabelColumn)
             : ClassifierOutputSchema.Multiclass(input.Schema, classifier.Labels, scoreColumn, predictedLabelColumn);
     }
@@ -34,13 +34,13 @@ internal sealed class ScoredTextDataView : IDataView
     public bool CanShuffle => false;
     public DataViewSchema Schema { get; }
 
-    public long? GetRowCount() => input.GetRowCount();
+    public long? GetRowCount() => _input.GetRowCount();
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
-        string[] texts = pairColumn is null ? [textColumn] : [textColumn, pairColumn];
-        return new LookaheadBatchCursor<float[]>(Schema, input, columnsNeeded, texts, batchSize,
-            rows => classifier.PredictProbabilities(rows.Select(r => r[0]).ToArray(), pairColumn is null ? null : rows.Select(r => r[1]).ToArray(), batchSize),
+        string[] texts = _pairColumn is null ? [_textColumn] : [_textColumn, _pairColumn];
+        return new LookaheadBatchCursor<float[]>(Schema, _input, columnsNeeded, texts, _batchSize,
+            rows => _classifier.PredictProbabilities(rows.Select(r => r[0]).ToArray(), _pairColumn is null ? null : rows.Select(r => r[1]).ToArray(), _batchSize),
             OutputGetter);
     }
 
@@ -49,7 +49,7 @@ internal sealed class ScoredTextDataView : IDataView
 
     private Delegate OutputGetter(LookaheadBatchCursor<float[]> cursor, int k)
     {
-        if (binary)
+        if (_binary)
         {
             return k switch
             {
@@ -58,7 +58,7 @@ internal sealed class ScoredTextDataView : IDataView
                 _ => (ValueGetter<bool>)((ref bool v) => v = cursor.Current[1] > 0.5f),
             };
         }
-        var classes = classifier.Labels.Count;
+        var classes = _classifier.Labels.Count;
         if (k == 0)
         {
             return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>

@@ -52,17 +52,20 @@ public sealed class FolderCycleTests
     }
 
     /// <summary>src/FineTune.MLNet of the checkout these tests were built from (found above the test binaries).</summary>
-    private static string LibraryDir()
+    internal static string LibraryDir()
+    {
+        var library = Path.Combine(RepositoryDir(), "src", "FineTune.MLNet");
+        Assert.True(Directory.Exists(library), $"{library} does not exist.");
+        return library;
+    }
+
+    /// <summary>The checkout these tests were built from: the folder above the test binaries that holds FineTune.MLNet.sln.</summary>
+    internal static string RepositoryDir()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "FineTune.MLNet.sln")))
-            {
-                var library = Path.Combine(dir.FullName, "src", "FineTune.MLNet");
-                Assert.True(Directory.Exists(library), $"{library} does not exist.");
-                return library;
-            }
+            if (File.Exists(Path.Combine(dir.FullName, "FineTune.MLNet.sln"))) return dir.FullName;
         }
-        throw new DirectoryNotFoundException($"No FineTune.MLNet.sln above {AppContext.BaseDirectory}: the folder-cycle test reads the library's sources.");
+        throw new DirectoryNotFoundException($"No FineTune.MLNet.sln above {AppContext.BaseDirectory}: the architecture tests read the library's sources.");
     }
 }

@@ -60,8 +60,8 @@ public sealed class CheckpointCliTests
             Assert.DoesNotContain("   at ", stderr);
             var left = Assert.Single(Directory.GetFileSystemEntries(checkpoints));
             Assert.Equal(Path.Combine(checkpoints, "checkpoint-1"), left);
-            Assert.Equal(1, CheckpointManifest.Verify(left).GlobalStep);
-            using var resumable = CheckpointStore.LoadLatest(checkpoints);
+            Assert.Equal(1, ResumeCheckpointManifest.Verify(left).GlobalStep);
+            using var resumable = ResumeCheckpointStore.LoadLatest(checkpoints);
             Assert.Equal(1, resumable!.State.GlobalStep);
         }
     }

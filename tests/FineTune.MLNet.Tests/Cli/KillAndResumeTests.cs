@@ -100,7 +100,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         for (var segment = 0; ; segment++)
         {
             Assert.True(segment <= kills + 2, $"the run did not finish after {segment} segments");
-            var complete = CheckpointStore.List(checkpoints);
+            var complete = ResumeCheckpointStore.List(checkpoints);
             string? damaged = null;
             if (segment == corruptBeforeSegment && complete.Count >= 2)
             {
@@ -133,7 +133,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
 
             if (expectedResume is not null)
             {
-                var step = CheckpointStore.StepOf(expectedResume);
+                var step = ResumeCheckpointStore.StepOf(expectedResume);
                 Assert.True(stderr.Contains($"resuming from checkpoint-{step} (step {step} of {totalSteps})", StringComparison.Ordinal),
                     $"segment {segment}: expected to resume from {Path.GetFileName(expectedResume)}:\n{stderr}");
                 restarts++;
@@ -148,7 +148,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
             {
                 Assert.True(code == 0, $"segment {segment} exited {code}:\n{stdout}\n{stderr}");
                 Assert.Contains($"step {totalSteps}/{totalSteps}", stderr);
-                Assert.True(CheckpointStore.List(checkpoints).Count <= 3);
+                Assert.True(ResumeCheckpointStore.List(checkpoints).Count <= 3);
                 Assert.Empty(Directory.GetDirectories(checkpoints, ".*"));   // leftovers of killed writes were cleared
                 return new KillTally(duringWrites, duringPruning, duringSteps, restarts, corruptions);
             }

@@ -10,7 +10,10 @@ using Xunit;
 
 namespace FineTune.MLNet.Tests.Dpo;
 
-/// <summary>A pipeline ending in a DPO transformer saves and reloads with the same answers and the same DPO history.</summary>
+/// <summary>
+/// A pipeline with a DPO-tuned transformer (the same <see cref="LoraFineTuneTransformer"/> SFT returns) saves and reloads
+/// with the same answers and the same DPO history, also from the segment kind older versions wrote.
+/// </summary>
 public sealed class DpoPipelineTests
 {
     private sealed class PreferenceRow
@@ -44,7 +47,7 @@ public sealed class DpoPipelineTests
             }, validationSet: data)
                 .Append(ml.Transforms.CopyColumns("Answer", "Generated"));
             var fitted = pipeline.Fit(data);
-            var dpo = fitted.OfType<DpoFineTuneTransformer>().Single();
+            var dpo = fitted.OfType<LoraFineTuneTransformer>().Single();
             var before = fitted.Transform(data).GetColumn<string>("Answer").ToArray();
             var dir = Path.Combine(saved.Path, "pipeline");
 
@@ -52,15 +55,26 @@ public sealed class DpoPipelineTests
             var reloaded = FineTunePipeline.Load(ml, dir);
 
             Assert.Equal(before, reloaded.Transform(data).GetColumn<string>("Answer").ToArray());
-            var again = ((IEnumerable<ITransformer>)reloaded).OfType<DpoFineTuneTransformer>().Single();
+            var again = ((IEnumerable<ITransformer>)reloaded).OfType<LoraFineTuneTransformer>().Single();
             Assert.Equal(4, dpo.DpoHistory.Count);                     // 2 steps + 2 validation passes
             Assert.Equal(dpo.DpoHistory, again.DpoHistory);             // records: epoch, step, kind and every metric
             Assert.Equal(Path.GetFullPath(model), again.Settings.Model);
             Assert.Equal((dpo.Settings.PromptColumnName, dpo.Settings.OutputColumnName, dpo.Settings.Lora.Rank, dpo.Settings.Data.MaxLength, dpo.Settings.Generation.MaxNewTokens),
                 (again.Settings.PromptColumnName, again.Settings.OutputColumnName, again.Settings.Lora.Rank, again.Settings.Data.MaxLength, again.Settings.Generation.MaxNewTokens));
             Assert.Equal(dpo.Settings.Lora.TargetModules, again.Settings.Lora.TargetModules);
-            Assert.True(File.Exists(Path.Combine(dir, "segment-0-dpo-finetune", "adapter", "adapter_config.json")));
+            Assert.True(File.Exists(Path.Combine(dir, "segment-0-lora-finetune", "adapter", "adapter_config.json")));
+            Assert.True(File.Exists(Path.Combine(dir, "segment-0-lora-finetune", "dpo_history.json")));
             (reloaded as IDisposable)?.Dispose();
+
+            // Pipelines saved when DPO had a transformer of its own name their segment "dpo-finetune".
+            Directory.Move(Path.Combine(dir, "segment-0-lora-finetune"), Path.Combine(dir, "segment-0-dpo-finetune"));
+            var manifest = Path.Combine(dir, "pipeline.json");
+            var rewritten = File.ReadAllText(manifest).Replace("lora-finetune", "dpo-finetune");
+            Assert.Contains("\"dpo-finetune\"", rewritten);
+            File.WriteAllText(manifest, rewritten);
+            var legacy = FineTunePipeline.Load(ml, dir);
+            Assert.Equal(dpo.DpoHistory, ((IEnumerable<ITransformer>)legacy).OfType<LoraFineTuneTransformer>().Single().DpoHistory);
+            (legacy as IDisposable)?.Dispose();
             dpo.Dispose();
 
             // DPO validation logs its loss and reward accuracy, but no classification macro-F1.

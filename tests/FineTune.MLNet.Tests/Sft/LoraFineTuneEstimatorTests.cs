@@ -159,6 +159,8 @@ public sealed class LoraPipelineSaveTests
         var reloaded = FineTune.MLNet.Transformers.FineTunePipeline.Load(ml, dir);
         Assert.Equal(before, reloaded.Transform(data).GetColumn<string>("Generated").ToArray());
         Assert.True(File.Exists(Path.Combine(dir, "segment-0-lora-finetune", "adapter", "adapter_config.json")));
+        Assert.False(File.Exists(Path.Combine(dir, "segment-0-lora-finetune", "dpo_history.json")));   // an SFT fit has no DPO history
+        Assert.Empty(((IEnumerable<ITransformer>)reloaded).OfType<FineTune.MLNet.Transformers.LoraFineTuneTransformer>().Single().DpoHistory);
     }
 }
 

@@ -57,7 +57,7 @@ public sealed class NonFiniteStepTests
 
     private static Dictionary<string, byte[]> Tensors(string checkpoint)
     {
-        using var c = CheckpointStore.Load(checkpoint);
+        using var c = ResumeCheckpointStore.Load(checkpoint);
         return c.Model.Select(kv => ("model/" + kv.Key, kv.Value))
             .Concat(c.Optimizer.Select(kv => ("optimizer/" + kv.Key, kv.Value)))
             .ToDictionary(kv => kv.Item1, kv => kv.Item2.contiguous().bytes.ToArray());
@@ -92,7 +92,7 @@ public sealed class NonFiniteStepTests
         Assert.True(SameBits(steps[3], steps[4]), "the skipped step 4 changed weights or optimizer state");
         Assert.False(SameBits(steps[1], steps[2]), "a good step must change the weights (the check could not fail otherwise)");
         Assert.False(SameBits(steps[4], steps[5]), "the first good step after the skips must update");
-        using (var last = CheckpointStore.Load(Path.Combine(dir.Path, "checkpoint-8")))
+        using (var last = ResumeCheckpointStore.Load(Path.Combine(dir.Path, "checkpoint-8")))
         {
             Assert.Equal(6, last.Optimizer["step"].item<long>());                     // AdamW took 6 of the 8 steps
             Assert.All(model.W.data<float>().ToArray(), v => Assert.True(float.IsFinite(v)));
@@ -113,11 +113,11 @@ public sealed class NonFiniteStepTests
         Assert.Contains("MaxConsecutiveNonFiniteSteps is 3", e.Message);
         Assert.Equal(Path.Combine(dir.Path, "checkpoint-4"), e.LastCheckpoint);
         Assert.Contains(e.LastCheckpoint!, e.Message);
-        Assert.Equal(["checkpoint-1", "checkpoint-2", "checkpoint-3", "checkpoint-4"], CheckpointStore.List(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["checkpoint-1", "checkpoint-2", "checkpoint-3", "checkpoint-4"], ResumeCheckpointStore.List(dir.Path).Select(Path.GetFileName));
         // Steps 3 and 4 were skipped, so the last checkpoint holds the weights of step 2, and they are finite and verified.
-        CheckpointManifest.Verify(e.LastCheckpoint!);
+        ResumeCheckpointManifest.Verify(e.LastCheckpoint!);
         Assert.True(SameBits(Tensors(Path.Combine(dir.Path, "checkpoint-2")), Tensors(e.LastCheckpoint!)));
-        using var last = CheckpointStore.Load(e.LastCheckpoint!);
+        using var last = ResumeCheckpointStore.Load(e.LastCheckpoint!);
         Assert.Equal(2, last.State.ConsecutiveNonFiniteSteps);
         Assert.All(last.Model["w"].data<float>().ToArray(), v => Assert.True(float.IsFinite(v)));
     }

@@ -22,19 +22,19 @@ internal sealed class Lexer
         "+", "-", "*", "/", "%", "~", "<", ">", "=", ".", ",", ":", "|", "(", ")", "[", "]", "{", "}",
     ];
 
-    private readonly string source;
-    private readonly List<int> lineStarts = [0];
-    private readonly List<Token> tokens = [];
-    private int pos;
+    private readonly string _source;
+    private readonly List<int> _lineStarts = [0];
+    private readonly List<Token> _tokens = [];
+    private int _pos;
 
     private Lexer(string source)
     {
-        this.source = source;
+        _source = source;
         for (int i = 0; i < source.Length; i++)
         {
             if (source[i] == '\n')
             {
-                lineStarts.Add(i + 1);
+                _lineStarts.Add(i + 1);
             }
         }
     }
@@ -49,7 +49,7 @@ internal sealed class Lexer
 
         var lexer = new Lexer(normalized);
         lexer.Run();
-        return lexer.tokens;
+        return lexer._tokens;
     }
 
     private void Run()
@@ -60,10 +60,10 @@ internal sealed class Lexer
 
         while (true)
         {
-            int tagStart = FindNextTag(pos);
-            int textEnd = tagStart < 0 ? this.source.Length : tagStart;
-            string text = this.source[pos..textEnd];
-            int textOffset = pos;
+            int tagStart = FindNextTag(_pos);
+            int textEnd = tagStart < 0 ? _source.Length : tagStart;
+            string text = _source[_pos..textEnd];
+            int textOffset = _pos;
 
             if (stripNext)
             {
@@ -85,8 +85,8 @@ internal sealed class Lexer
                 break;
             }
 
-            char kind = this.source[tagStart + 1]; // '{', '%' or '#'
-            char sign = tagStart + 2 < this.source.Length ? this.source[tagStart + 2] : '\0';
+            char kind = _source[tagStart + 1]; // '{', '%' or '#'
+            char sign = tagStart + 2 < _source.Length ? _source[tagStart + 2] : '\0';
             if (sign == '-')
             {
                 text = text.TrimEnd();
@@ -106,20 +106,20 @@ internal sealed class Lexer
             char endSign;
             if (kind == '#')
             {
-                int end = this.source.IndexOf("#}", bodyStart, StringComparison.Ordinal);
+                int end = _source.IndexOf("#}", bodyStart, StringComparison.Ordinal);
                 if (end < 0)
                 {
                     throw Error("unterminated comment '{#': expected '#}'", tagStart);
                 }
 
-                endSign = end > bodyStart && this.source[end - 1] is '-' or '+' ? this.source[end - 1] : '\0';
-                pos = end + 2;
+                endSign = end > bodyStart && _source[end - 1] is '-' or '+' ? _source[end - 1] : '\0';
+                _pos = end + 2;
             }
             else
             {
                 bool isBlock = kind == '%';
-                this.tokens.Add(MakeToken(isBlock ? TokenKind.BlockBegin : TokenKind.VariableBegin, isBlock ? "{%" : "{{", tagStart));
-                pos = bodyStart;
+                _tokens.Add(MakeToken(isBlock ? TokenKind.BlockBegin : TokenKind.VariableBegin, isBlock ? "{%" : "{{", tagStart));
+                _pos = bodyStart;
                 endSign = LexTagBody(isBlock, tagStart);
             }
 
@@ -128,7 +128,7 @@ internal sealed class Lexer
             lineStarting = false;
         }
 
-        this.tokens.Add(MakeToken(TokenKind.EndOfFile, "", this.source.Length));
+        _tokens.Add(MakeToken(TokenKind.EndOfFile, "", _source.Length));
     }
 
     private int FindNextTag(int from)
@@ -136,13 +136,13 @@ internal sealed class Lexer
         int i = from;
         while (true)
         {
-            i = this.source.IndexOf('{', i);
-            if (i < 0 || i + 1 >= this.source.Length)
+            i = _source.IndexOf('{', i);
+            if (i < 0 || i + 1 >= _source.Length)
             {
                 return -1;
             }
 
-            if (this.source[i + 1] is '{' or '%' or '#')
+            if (_source[i + 1] is '{' or '%' or '#')
             {
                 return i;
             }
@@ -155,7 +155,7 @@ internal sealed class Lexer
     {
         if (text.Length > 0)
         {
-            this.tokens.Add(MakeToken(TokenKind.Text, text, offset));
+            _tokens.Add(MakeToken(TokenKind.Text, text, offset));
         }
     }
 
@@ -166,12 +166,12 @@ internal sealed class Lexer
         int depth = 0;
         while (true)
         {
-            while (pos < this.source.Length && char.IsWhiteSpace(this.source[pos]))
+            while (_pos < _source.Length && char.IsWhiteSpace(_source[_pos]))
             {
-                pos++;
+                _pos++;
             }
 
-            if (pos >= this.source.Length)
+            if (_pos >= _source.Length)
             {
                 throw Error($"unterminated tag: expected '{end}'", tagStart);
             }
@@ -186,25 +186,25 @@ internal sealed class Lexer
                         continue;
                     }
 
-                    if (string.CompareOrdinal(this.source, pos, candidate, 0, candidate.Length) == 0)
+                    if (string.CompareOrdinal(_source, _pos, candidate, 0, candidate.Length) == 0)
                     {
-                        this.tokens.Add(MakeToken(isBlock ? TokenKind.BlockEnd : TokenKind.VariableEnd, end, pos));
-                        pos += candidate.Length;
+                        _tokens.Add(MakeToken(isBlock ? TokenKind.BlockEnd : TokenKind.VariableEnd, end, _pos));
+                        _pos += candidate.Length;
                         return sign;
                     }
                 }
             }
 
-            char c = this.source[pos];
-            int start = pos;
+            char c = _source[_pos];
+            int start = _pos;
             if (char.IsLetter(c) || c == '_')
             {
-                while (pos < this.source.Length && (char.IsLetterOrDigit(this.source[pos]) || this.source[pos] == '_'))
+                while (_pos < _source.Length && (char.IsLetterOrDigit(_source[_pos]) || _source[_pos] == '_'))
                 {
-                    pos++;
+                    _pos++;
                 }
 
-                this.tokens.Add(MakeToken(TokenKind.Name, this.source[start..pos], start));
+                _tokens.Add(MakeToken(TokenKind.Name, _source[start.._pos], start));
             }
             else if (char.IsAsciiDigit(c))
             {
@@ -212,11 +212,11 @@ internal sealed class Lexer
             }
             else if (c is '\'' or '"')
             {
-                this.tokens.Add(MakeToken(TokenKind.String, LexString(c, start), start));
+                _tokens.Add(MakeToken(TokenKind.String, LexString(c, start), start));
             }
             else
             {
-                string? op = Operators.FirstOrDefault(o => string.CompareOrdinal(this.source, pos, o, 0, o.Length) == 0)
+                string? op = Operators.FirstOrDefault(o => string.CompareOrdinal(_source, _pos, o, 0, o.Length) == 0)
                     ?? throw Error($"unexpected character '{c}' inside a tag", start);
                 depth += op is "(" or "[" or "{" ? 1 : op is ")" or "]" or "}" ? -1 : 0;
                 if (depth < 0)
@@ -224,8 +224,8 @@ internal sealed class Lexer
                     throw Error($"unbalanced '{op}'", start);
                 }
 
-                pos += op.Length;
-                this.tokens.Add(MakeToken(TokenKind.Operator, op, start));
+                _pos += op.Length;
+                _tokens.Add(MakeToken(TokenKind.Operator, op, start));
             }
         }
     }
@@ -234,42 +234,42 @@ internal sealed class Lexer
     {
         bool isFloat = false;
         SkipDigits();
-        if (pos + 1 < this.source.Length && this.source[pos] == '.' && char.IsAsciiDigit(this.source[pos + 1]))
+        if (_pos + 1 < _source.Length && _source[_pos] == '.' && char.IsAsciiDigit(_source[_pos + 1]))
         {
             isFloat = true;
-            pos++;
+            _pos++;
             SkipDigits();
         }
 
-        if (pos < this.source.Length && this.source[pos] is 'e' or 'E')
+        if (_pos < _source.Length && _source[_pos] is 'e' or 'E')
         {
-            int save = pos;
-            pos++;
-            if (pos < this.source.Length && this.source[pos] is '+' or '-')
+            int save = _pos;
+            _pos++;
+            if (_pos < _source.Length && _source[_pos] is '+' or '-')
             {
-                pos++;
+                _pos++;
             }
 
-            if (pos < this.source.Length && char.IsAsciiDigit(this.source[pos]))
+            if (_pos < _source.Length && char.IsAsciiDigit(_source[_pos]))
             {
                 isFloat = true;
                 SkipDigits();
             }
             else
             {
-                pos = save;
+                _pos = save;
             }
         }
 
-        string text = this.source[start..pos].Replace("_", "");
-        this.tokens.Add(MakeToken(isFloat ? TokenKind.Float : TokenKind.Integer, text, start));
+        string text = _source[start.._pos].Replace("_", "");
+        _tokens.Add(MakeToken(isFloat ? TokenKind.Float : TokenKind.Integer, text, start));
     }
 
     private void SkipDigits()
     {
-        while (pos < this.source.Length && (char.IsAsciiDigit(this.source[pos]) || this.source[pos] == '_'))
+        while (_pos < _source.Length && (char.IsAsciiDigit(_source[_pos]) || _source[_pos] == '_'))
         {
-            pos++;
+            _pos++;
         }
     }
 
@@ -277,15 +277,15 @@ internal sealed class Lexer
     private string LexString(char quote, int start)
     {
         var sb = new StringBuilder();
-        pos++;
+        _pos++;
         while (true)
         {
-            if (pos >= this.source.Length)
+            if (_pos >= _source.Length)
             {
                 throw Error("unterminated string literal", start);
             }
 
-            char c = this.source[pos++];
+            char c = _source[_pos++];
             if (c == quote)
             {
                 return sb.ToString();
@@ -297,12 +297,12 @@ internal sealed class Lexer
                 continue;
             }
 
-            if (pos >= this.source.Length)
+            if (_pos >= _source.Length)
             {
                 throw Error("unterminated string literal", start);
             }
 
-            char e = this.source[pos++];
+            char e = _source[_pos++];
             switch (e)
             {
                 case 'n': sb.Append('\n'); break;
@@ -327,13 +327,13 @@ internal sealed class Lexer
 
     private string ReadHexEscape(int digits, int start)
     {
-        if (pos + digits > this.source.Length
-            || !int.TryParse(this.source.AsSpan(pos, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
+        if (_pos + digits > _source.Length
+            || !int.TryParse(_source.AsSpan(_pos, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
         {
             throw Error($"bad \\x/\\u escape: expected {digits} hex digits", start);
         }
 
-        pos += digits;
+        _pos += digits;
         return char.ConvertFromUtf32(code);
     }
 
@@ -345,9 +345,9 @@ internal sealed class Lexer
 
     private (int Line, int Column) Position(int offset)
     {
-        int index = lineStarts.BinarySearch(offset);
+        int index = _lineStarts.BinarySearch(offset);
         int line = index >= 0 ? index : ~index - 1;
-        return (line + 1, offset - lineStarts[line] + 1);
+        return (line + 1, offset - _lineStarts[line] + 1);
     }
 
     private ChatTemplateException Error(string message, int offset)

@@ -9,10 +9,10 @@ namespace FineTune.MLNet.ChatTemplates.Jinja;
 /// </summary>
 internal sealed partial class Parser
 {
-    private readonly List<Token> tokens;
-    private int index;
+    private readonly List<Token> _tokens;
+    private int _index;
 
-    private Parser(List<Token> tokens) => this.tokens = tokens;
+    private Parser(List<Token> tokens) => _tokens = tokens;
 
     public static IReadOnlyList<Node> Parse(string source)
     {
@@ -26,11 +26,11 @@ internal sealed partial class Parser
         return body;
     }
 
-    private Token Current => tokens[index];
+    private Token Current => _tokens[_index];
 
-    private Token Previous => tokens[Math.Max(0, index - 1)];
+    private Token Previous => _tokens[Math.Max(0, _index - 1)];
 
-    private Token Next() => tokens[index++];
+    private Token Next() => _tokens[_index++];
 
     /// <summary>Parses nodes until end of file or a block tag whose name is in <paramref name="stopAt"/>.</summary>
     private List<Node> ParseBody(out string? endTag, params string[] stopAt)
@@ -60,10 +60,10 @@ internal sealed partial class Parser
                     nodes.Add(new OutputNode(value, token.Line, token.Column));
                     break;
                 case TokenKind.BlockBegin:
-                    Token name = tokens[index + 1];
+                    Token name = _tokens[_index + 1];
                     if (name.Kind == TokenKind.Name && stopAt.Contains(name.Value))
                     {
-                        index += 2;
+                        _index += 2;
                         endTag = name.Value;
                         return nodes;
                     }
@@ -239,7 +239,7 @@ internal sealed partial class Parser
     private string ParseDottedName()
     {
         string name = Expect(TokenKind.Name, "a filter or test name").Value;
-        while (Current.IsOperator(".") && tokens[index + 1].Kind == TokenKind.Name)
+        while (Current.IsOperator(".") && _tokens[_index + 1].Kind == TokenKind.Name)
         {
             Next();
             name += "." + Next().Value;

@@ -104,9 +104,9 @@ internal sealed partial class Parser
                 Next();
                 rest.Add(("in", ParseMath1()));
             }
-            else if (Current.IsName("not") && tokens[index + 1].IsName("in"))
+            else if (Current.IsName("not") && _tokens[_index + 1].IsName("in"))
             {
-                index += 2;
+                _index += 2;
                 rest.Add(("notin", ParseMath1()));
             }
             else
@@ -374,7 +374,7 @@ internal sealed partial class Parser
                 }
             }
 
-            if (Current.Kind == TokenKind.Name && tokens[index + 1].IsOperator("="))
+            if (Current.Kind == TokenKind.Name && _tokens[_index + 1].IsOperator("="))
             {
                 string name = Next().Value;
                 Next();

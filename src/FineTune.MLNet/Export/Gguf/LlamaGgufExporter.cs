@@ -1,6 +1,7 @@
 using FineTune.MLNet.Formats.Gguf;
 using FineTune.MLNet.Import.Gguf;
 using FineTune.MLNet.Models.Llama;
+using FineTune.MLNet.Peft;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace FineTune.MLNet.Export.Gguf;
 /// <summary>
 /// Writes a <see cref="LlamaForCausalLM"/> (llama / mistral config) as a llama-architecture GGUF v3 file that
 /// llama.cpp (and LLamaSharp, Ollama, LM Studio) run: weights with adapters merged and QLoRA bases dequantized
-/// (<see cref="LlamaCheckpointWriter.MergedWeights"/>), q/k rows permuted to llama.cpp's adjacent-pair RoPE layout
+/// (<see cref="LoraMerge.MergedStateDict"/>), q/k rows permuted to llama.cpp's adjacent-pair RoPE layout
 /// (<see cref="LlamaRopePermutation.ToGguf"/>), types by <see cref="GgufTensorTypePolicy"/>, llama3 RoPE as a
 /// <c>rope_freqs.weight</c> tensor, no <c>output.weight</c> when embeddings are tied, and the tokenizer of the
 /// model folder in the metadata (<see cref="GgufTokenizerExporter"/>). Checked with llama.cpp through LLamaSharp.
@@ -37,7 +38,7 @@ public static class LlamaGgufExporter
         var tensors = new List<GgufTensorData>();
         using (var scope = torch.NewDisposeScope())
         {
-            var (weights, _) = LlamaCheckpointWriter.MergedWeights(model, ScalarType.Float32);
+            var weights = LoraMerge.MergedStateDict(model, ScalarType.Float32);
             if (LlamaGgufMetadata.Llama3RopeFactors(config) is { } factors)
                 tensors.Add(GgufTensorData.FromBytes("rope_freqs.weight", [factors.Length], GgmlType.F32, GgmlBlocks.Encode(GgmlType.F32, factors)));
             foreach (var (hf, tensor) in weights.OrderBy(kv => Order(kv.Key)).ThenBy(kv => kv.Key, StringComparer.Ordinal))

@@ -2,6 +2,7 @@ using FineTune.MLNet.Formats;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Models.Llama;
+using FineTune.MLNet.Peft;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Export.Onnx;
@@ -80,7 +81,7 @@ public static class LlamaOnnxExporter
 
         using var scope = NewDisposeScope();
         var graph = new OnnxGraphBuilder(options.GraphName);
-        var (merged, _) = LlamaCheckpointWriter.MergedWeights(model, ScalarType.Float32);
+        var merged = LoraMerge.MergedStateDict(model, ScalarType.Float32);
         var weights = new OnnxWeightTable(merged, graph, options.WeightPrecision);
         var g = new LlamaGraph(graph, weights, config);
 

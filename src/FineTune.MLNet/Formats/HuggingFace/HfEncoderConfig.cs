@@ -14,7 +14,12 @@ namespace FineTune.MLNet.Formats.HuggingFace;
 /// </summary>
 public static class HfEncoderConfig
 {
-    private static readonly string[] BertRequired = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"];
+    /// <summary>BertConfig properties whose keys a config file must have.</summary>
+    private static readonly string[] RequiredProperties =
+    [
+        nameof(BertConfig.VocabSize), nameof(BertConfig.HiddenSize), nameof(BertConfig.NumHiddenLayers),
+        nameof(BertConfig.NumAttentionHeads), nameof(BertConfig.IntermediateSize),
+    ];
 
     /// <summary>BertConfig property -> DistilBERT config key, for error messages and writing.</summary>
     private static readonly Dictionary<string, string> DistilBertKeys = new()
@@ -56,13 +61,10 @@ public static class HfEncoderConfig
             var root = doc.RootElement;
             var modelType = fields.String(root, "model_type")
                 ?? throw new InvalidDataException($"Config file '{path}': field 'model_type' is missing (expected bert or distilbert).");
-            var config = modelType switch
-            {
-                "bert" => FromBert(fields, root, path),
-                "distilbert" => FromDistilBert(fields, root, path),
-                _ => throw new NotSupportedException(
-                    $"Config file '{path}': model_type '{modelType}' is not supported; supported: {string.Join(", ", BertConfig.SupportedModelTypes)} (MiniLM checkpoints are model_type bert)."),
-            };
+            var config = modelType is "bert" or "distilbert"
+                ? FromJson(fields, root, modelType, path)
+                : throw new NotSupportedException(
+                    $"Config file '{path}': model_type '{modelType}' is not supported; supported: {string.Join(", ", BertConfig.SupportedModelTypes)} (MiniLM checkpoints are model_type bert).");
             try
             {
                 config.Validate();
@@ -131,13 +133,16 @@ public static class HfEncoderConfig
         ["tie_weights_"] = true,
     };
 
-    private static BertConfig FromBert(JsonFields f, JsonElement root, string path)
+    /// <summary>One reader for both model types: each field under its key for <paramref name="modelType"/> (<see cref="JsonKey"/>).</summary>
+    private static BertConfig FromJson(JsonFields f, JsonElement root, string modelType, string path)
     {
-        foreach (var key in BertRequired)
+        var distil = modelType == "distilbert";
+        string Key(string property) => JsonKey(modelType, property);
+        foreach (var property in RequiredProperties)
         {
-            f.RequiredInt(root, key);
+            f.RequiredInt(root, Key(property));
         }
-        var positionType = f.String(root, "position_embedding_type") ?? "absolute";
+        var positionType = distil ? "absolute" : f.String(root, "position_embedding_type") ?? "absolute";   // DistilBERT: learned positions only
         if (positionType != "absolute")
         {
             throw new NotSupportedException($"Config file '{path}': field 'position_embedding_type' is '{positionType}'; only 'absolute' is supported.");
@@ -145,50 +150,22 @@ public static class HfEncoderConfig
         var (numLabels, id2label) = Labels(f, root);
         return new BertConfig
         {
-            ModelType = "bert",
-            VocabSize = f.Int(root, "vocab_size") ?? 0,
-            HiddenSize = f.Int(root, "hidden_size") ?? 0,
-            NumHiddenLayers = f.Int(root, "num_hidden_layers") ?? 0,
-            NumAttentionHeads = f.Int(root, "num_attention_heads") ?? 0,
-            IntermediateSize = f.Int(root, "intermediate_size") ?? 0,
-            HiddenAct = f.String(root, "hidden_act") ?? "gelu",
-            MaxPositionEmbeddings = f.Int(root, "max_position_embeddings") ?? 512,
-            TypeVocabSize = f.Int(root, "type_vocab_size") ?? 2,
-            LayerNormEps = f.Double(root, "layer_norm_eps") ?? 1e-12,
-            PadTokenId = f.Int(root, "pad_token_id") ?? 0,
+            ModelType = modelType,
+            VocabSize = f.Int(root, Key(nameof(BertConfig.VocabSize))) ?? 0,
+            HiddenSize = f.Int(root, Key(nameof(BertConfig.HiddenSize))) ?? 0,
+            NumHiddenLayers = f.Int(root, Key(nameof(BertConfig.NumHiddenLayers))) ?? 0,
+            NumAttentionHeads = f.Int(root, Key(nameof(BertConfig.NumAttentionHeads))) ?? 0,
+            IntermediateSize = f.Int(root, Key(nameof(BertConfig.IntermediateSize))) ?? 0,
+            HiddenAct = f.String(root, Key(nameof(BertConfig.HiddenAct))) ?? "gelu",
+            MaxPositionEmbeddings = f.Int(root, Key(nameof(BertConfig.MaxPositionEmbeddings))) ?? 512,
+            TypeVocabSize = distil ? 0 : f.Int(root, "type_vocab_size") ?? 2,
+            LayerNormEps = distil ? 1e-12 : f.Double(root, "layer_norm_eps") ?? 1e-12,   // fixed in modeling_distilbert.py
+            PadTokenId = f.Int(root, Key(nameof(BertConfig.PadTokenId))) ?? 0,
             NumLabels = numLabels,
             Id2Label = id2label,
-            HiddenDropoutProb = f.Double(root, "hidden_dropout_prob") ?? 0.1,
-            AttentionProbsDropoutProb = f.Double(root, "attention_probs_dropout_prob") ?? 0.1,
-            ClassifierDropout = f.Double(root, "classifier_dropout"),
-        };
-    }
-
-    private static BertConfig FromDistilBert(JsonFields f, JsonElement root, string path)
-    {
-        foreach (var key in new[] { "vocab_size", "dim", "n_layers", "n_heads", "hidden_dim" })
-        {
-            f.RequiredInt(root, key);
-        }
-        var (numLabels, id2label) = Labels(f, root);
-        return new BertConfig
-        {
-            ModelType = "distilbert",
-            VocabSize = f.Int(root, "vocab_size") ?? 0,
-            HiddenSize = f.Int(root, "dim") ?? 0,
-            NumHiddenLayers = f.Int(root, "n_layers") ?? 0,
-            NumAttentionHeads = f.Int(root, "n_heads") ?? 0,
-            IntermediateSize = f.Int(root, "hidden_dim") ?? 0,
-            HiddenAct = f.String(root, "activation") ?? "gelu",
-            MaxPositionEmbeddings = f.Int(root, "max_position_embeddings") ?? 512,
-            TypeVocabSize = 0,
-            LayerNormEps = 1e-12, // fixed in modeling_distilbert.py
-            PadTokenId = f.Int(root, "pad_token_id") ?? 0,
-            NumLabels = numLabels,
-            Id2Label = id2label,
-            HiddenDropoutProb = f.Double(root, "dropout") ?? 0.1,
-            AttentionProbsDropoutProb = f.Double(root, "attention_dropout") ?? 0.1,
-            ClassifierDropout = f.Double(root, "seq_classif_dropout") ?? 0.2,
+            HiddenDropoutProb = f.Double(root, Key(nameof(BertConfig.HiddenDropoutProb))) ?? 0.1,
+            AttentionProbsDropoutProb = f.Double(root, Key(nameof(BertConfig.AttentionProbsDropoutProb))) ?? 0.1,
+            ClassifierDropout = f.Double(root, Key(nameof(BertConfig.ClassifierDropout))) ?? (distil ? 0.2 : null),
         };
     }
 

@@ -1,7 +1,6 @@
 using FineTune.MLNet.Formats;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Formats.SafeTensors;
-using FineTune.MLNet.Modules;
 using FineTune.MLNet.Formats.Gguf;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Training.Resume;
 
-/// <summary>Tensors and state of one training checkpoint.</summary>
-public sealed record TrainingCheckpoint(
+/// <summary>Tensors and state of one resume checkpoint (<c>checkpoint-N/</c>, not HF weights: see <c>HfCheckpoint</c>).</summary>
+public sealed record ResumeCheckpoint(
     string Path,
     TrainerState State,
     Dictionary<string, Tensor> Model,
@@ -25,14 +25,14 @@ public sealed record TrainingCheckpoint(
 
 /// <summary>
 /// Checkpoint folders <c>checkpoint-{step}</c> under a directory, crash-safe: each is written into a temporary folder
-/// (every file flushed to disk, a <see cref="CheckpointManifest"/> with sizes and SHA-256 last), the folder is flushed,
+/// (every file flushed to disk, a <see cref="ResumeCheckpointManifest"/> with sizes and SHA-256 last), the folder is flushed,
 /// renamed into place and the parent flushed. A folder without a manifest, or a temporary one, is never loaded;
 /// resuming verifies the newest and falls back to the previous one (with a warning) when a file is truncated or altered.
 /// Contents: <c>model.safetensors</c> (trainable weights), <c>optimizer.safetensors</c>, <c>best_model.safetensors</c>
 /// (when early stopping tracks one), <c>rng.safetensors</c> (torch CPU generator state), <c>trainer_state.json</c>,
 /// <c>manifest.json</c>.
 /// </summary>
-public static class CheckpointStore
+public static class ResumeCheckpointStore
 {
     /// <summary>Name prefix of complete checkpoint folders.</summary>
     public const string Prefix = "checkpoint-";
@@ -45,7 +45,7 @@ public static class CheckpointStore
     /// <summary>
     /// Writes a checkpoint atomically and keeps the newest <paramref name="keep"/>. An I/O failure (a full disk
     /// included) removes the partial folder, leaves the previous checkpoints as they were and throws
-    /// <see cref="CheckpointWriteException"/> naming the folder.
+    /// <see cref="ResumeCheckpointWriteException"/> naming the folder.
     /// </summary>
     public static string Save(string directory, TrainerState state, IReadOnlyDictionary<string, Tensor> model,
         IReadOnlyDictionary<string, Tensor> optimizer, IReadOnlyDictionary<string, Tensor>? bestModel, Tensor rngState, int keep)
@@ -62,7 +62,7 @@ public static class CheckpointStore
             if (bestModel is not null) SafeTensorsFile.Save(System.IO.Path.Combine(temp, "best_model.safetensors"), bestModel);
             SafeTensorsFile.Save(System.IO.Path.Combine(temp, "rng.safetensors"), new Dictionary<string, Tensor> { ["cpu"] = rngState });
             AtomicFile.WriteAllText(System.IO.Path.Combine(temp, "trainer_state.json"), JsonSerializer.Serialize(state, Json));
-            CheckpointManifest.Write(temp, state.GlobalStep);
+            ResumeCheckpointManifest.Write(temp, state.GlobalStep);
             Formats.DurableDirectory.Flush(temp);
             MoveIntoPlace(temp, final, directory);
         }
@@ -70,14 +70,14 @@ public static class CheckpointStore
         {
             TryDelete(temp);
             var previous = Directory.Exists(directory) ? List(directory).LastOrDefault() : null;
-            var reason = e is IOException io && CheckpointWriteException.IsDiskFull(io) ? "no space left on device" : e.Message;
-            throw new CheckpointWriteException(
+            var reason = e is IOException io && ResumeCheckpointWriteException.IsDiskFull(io) ? "no space left on device" : e.Message;
+            throw new ResumeCheckpointWriteException(
                 $"Could not write checkpoint {name} under '{directory}': {reason}. " +
                 (previous is null ? "No earlier checkpoint exists. " : $"The previous checkpoint {System.IO.Path.GetFileName(previous)} is intact. ") +
                 "Free space (or choose another CheckpointDirectory) and run again to resume.",
                 directory, previous, e);
         }
-        CheckpointRetention.Prune(directory, keep, state.GlobalStep);
+        ResumeCheckpointRetention.Prune(directory, keep, state.GlobalStep);
         return final;
     }
 
@@ -85,7 +85,7 @@ public static class CheckpointStore
     /// The newest checkpoint under <paramref name="directory"/> whose files match its manifest, or null when there is
     /// none. A damaged newer one is skipped with a warning naming it; when every one is damaged this throws.
     /// </summary>
-    public static TrainingCheckpoint? LoadLatest(string directory, Action<string>? warn = null)
+    public static ResumeCheckpoint? LoadLatest(string directory, Action<string>? warn = null)
     {
         if (!Directory.Exists(directory)) return null;
         var candidates = List(directory).Reverse().ToList();
@@ -94,7 +94,7 @@ public static class CheckpointStore
         {
             try
             {
-                CheckpointManifest.Verify(path);
+                ResumeCheckpointManifest.Verify(path);
                 return Load(path);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or SafeTensorsFormatException or JsonException)
@@ -111,7 +111,7 @@ public static class CheckpointStore
     }
 
     /// <summary>Loads one checkpoint folder (without checking its manifest); a missing or malformed file is an error naming it.</summary>
-    public static TrainingCheckpoint Load(string path)
+    public static ResumeCheckpoint Load(string path)
     {
         var statePath = System.IO.Path.Combine(path, "trainer_state.json");
         TrainerState state;
@@ -127,7 +127,7 @@ public static class CheckpointStore
         var best = System.IO.Path.Combine(path, "best_model.safetensors");
         var rng = SafeTensorsFile.Load(System.IO.Path.Combine(path, "rng.safetensors"));
         if (!rng.TryGetValue("cpu", out var rngState)) throw new InvalidDataException($"{path}/rng.safetensors has no 'cpu' generator state.");
-        return new TrainingCheckpoint(path, state,
+        return new ResumeCheckpoint(path, state,
             SafeTensorsFile.Load(System.IO.Path.Combine(path, "model.safetensors")),
             SafeTensorsFile.Load(System.IO.Path.Combine(path, "optimizer.safetensors")),
             File.Exists(best) ? SafeTensorsFile.Load(best) : null,
@@ -137,7 +137,7 @@ public static class CheckpointStore
     /// <summary>Complete checkpoint folders (named <c>checkpoint-{step}</c>, with a manifest), oldest first.</summary>
     public static IReadOnlyList<string> List(string directory) =>
         Directory.GetDirectories(directory, Prefix + "*")
-            .Where(d => StepOf(d) is not null && File.Exists(System.IO.Path.Combine(d, CheckpointManifest.FileName)))
+            .Where(d => StepOf(d) is not null && File.Exists(System.IO.Path.Combine(d, ResumeCheckpointManifest.FileName)))
             .OrderBy(d => StepOf(d))
             .ToList();
 

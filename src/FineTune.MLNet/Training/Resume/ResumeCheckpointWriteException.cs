@@ -4,7 +4,7 @@ namespace FineTune.MLNet.Training.Resume;
 /// A checkpoint could not be written (no space left, no permission, I/O error). The half-written folder was removed and
 /// the previous checkpoint is untouched; <see cref="Exception.InnerException"/> holds the I/O error.
 /// </summary>
-public sealed class CheckpointWriteException(string message, string directory, string? lastCheckpoint, Exception inner)
+public sealed class ResumeCheckpointWriteException(string message, string directory, string? lastCheckpoint, Exception inner)
     : TrainingHaltedException(message, lastCheckpoint, inner)
 {
     /// <summary>The checkpoint folder (<see cref="TrainerOptions.CheckpointDirectory"/>).</summary>

@@ -13,7 +13,7 @@ namespace FineTune.MLNet.Training.Resume;
 /// so its presence marks a complete checkpoint, and <see cref="Verify"/> finds a truncated or altered file before any
 /// of it is loaded.
 /// </summary>
-public sealed record CheckpointManifest
+public sealed record ResumeCheckpointManifest
 {
     /// <summary>File name of the manifest inside a checkpoint folder.</summary>
     public const string FileName = "manifest.json";
@@ -33,7 +33,7 @@ public sealed record CheckpointManifest
         [property: JsonPropertyName("sha256")] string Sha256);
 
     /// <summary>Hashes every file of <paramref name="folder"/> and writes (atomically, flushed) its manifest there.</summary>
-    public static CheckpointManifest Write(string folder, long globalStep)
+    public static ResumeCheckpointManifest Write(string folder, long globalStep)
     {
         var files = Directory.GetFiles(folder)
             .Select(Path.GetFileName)
@@ -41,19 +41,19 @@ public sealed record CheckpointManifest
             .Order(StringComparer.Ordinal)
             .Select(n => Describe(folder, n!))
             .ToList();
-        var manifest = new CheckpointManifest { GlobalStep = globalStep, Files = files };
+        var manifest = new ResumeCheckpointManifest { GlobalStep = globalStep, Files = files };
         AtomicFile.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(manifest, Json));
         return manifest;
     }
 
     /// <summary>Reads the manifest of <paramref name="folder"/> and checks each file's size and hash; throws naming the first mismatch.</summary>
-    public static CheckpointManifest Verify(string folder)
+    public static ResumeCheckpointManifest Verify(string folder)
     {
         var path = Path.Combine(folder, FileName);
-        CheckpointManifest manifest;
+        ResumeCheckpointManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path))
+            manifest = JsonSerializer.Deserialize<ResumeCheckpointManifest>(File.ReadAllText(path))
                        ?? throw new InvalidDataException($"{path} is empty.");
         }
         catch (JsonException e)

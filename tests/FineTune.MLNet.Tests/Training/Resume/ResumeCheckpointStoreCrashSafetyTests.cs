@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace FineTune.MLNet.Tests.Training.Resume;
 
 /// <summary>Checkpoint folders: written atomically, half-written ones never loaded, the newest N kept, damage detected and skipped, a full disk survived.</summary>
-public sealed class CheckpointStoreCrashSafetyTests
+public sealed class ResumeCheckpointStoreCrashSafetyTests
 {
     /// <summary>Writes the checkpoint of <paramref name="step"/>: weights filled with the step number, <paramref name="floats"/> each.</summary>
     private static string Save(string dir, long step, int keep = 10, int floats = 64)
@@ -17,12 +17,12 @@ public sealed class CheckpointStoreCrashSafetyTests
         var state = new TrainerState { GlobalStep = step, Seed = 1, TotalSteps = 100, EpochLossSum = step * 0.1, EpochLossCount = (int)step };
         var model = new Dictionary<string, Tensor> { ["w"] = full(floats, (float)step) };
         var optimizer = new Dictionary<string, Tensor> { ["exp_avg.w"] = full(floats, step * 2f), ["step"] = tensor(new[] { step }) };
-        return CheckpointStore.Save(dir, state, model, optimizer, null, random.get_rng_state(), keep);
+        return ResumeCheckpointStore.Save(dir, state, model, optimizer, null, random.get_rng_state(), keep);
     }
 
     private static long? LatestStep(string dir, List<string>? warnings = null)
     {
-        using var latest = CheckpointStore.LoadLatest(dir, warnings is null ? null : warnings.Add);
+        using var latest = ResumeCheckpointStore.LoadLatest(dir, warnings is null ? null : warnings.Add);
         if (latest is null) return null;
         Assert.Equal((float)latest.State.GlobalStep, latest.Model["w"][0].item<float>());   // the files belong to the step
         return latest.State.GlobalStep;
@@ -45,7 +45,7 @@ public sealed class CheckpointStoreCrashSafetyTests
         using var dir = new TempDir();
         var path = Save(dir.Path, 7);
         Assert.Equal("checkpoint-7", Path.GetFileName(path));
-        var manifest = CheckpointManifest.Verify(path);
+        var manifest = ResumeCheckpointManifest.Verify(path);
         Assert.Equal(7, manifest.GlobalStep);
         Assert.Equal(["model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer_state.json"], manifest.Files.Select(f => f.Name));
         Assert.All(manifest.Files, f => Assert.Equal(new FileInfo(Path.Combine(path, f.Name)).Length, f.Bytes));
@@ -62,9 +62,9 @@ public sealed class CheckpointStoreCrashSafetyTests
         CopyFolder(two, Path.Combine(dir.Path, ".tmp-checkpoint-3-0123"));
         var four = Path.Combine(dir.Path, "checkpoint-4");
         CopyFolder(two, four);
-        File.Delete(Path.Combine(four, CheckpointManifest.FileName));
+        File.Delete(Path.Combine(four, ResumeCheckpointManifest.FileName));
         Assert.Equal(2, LatestStep(dir.Path));
-        Assert.Equal([two], CheckpointStore.List(dir.Path));
+        Assert.Equal([two], ResumeCheckpointStore.List(dir.Path));
 
         Save(dir.Path, 3);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, ".tmp-checkpoint-3-0123")));   // the next write clears the leftover
@@ -77,7 +77,7 @@ public sealed class CheckpointStoreCrashSafetyTests
     {
         using var dir = new TempDir();
         for (var step = 1; step <= 6; step++) Save(dir.Path, step, keep: 3);
-        Assert.Equal(["checkpoint-4", "checkpoint-5", "checkpoint-6"], CheckpointStore.List(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["checkpoint-4", "checkpoint-5", "checkpoint-6"], ResumeCheckpointStore.List(dir.Path).Select(Path.GetFileName));
         Assert.Equal(3, Directory.GetFileSystemEntries(dir.Path).Length);   // no temporary or trash folder left
     }
 
@@ -87,7 +87,7 @@ public sealed class CheckpointStoreCrashSafetyTests
         { "bit flipped", "optimizer.safetensors" },
         { "deleted", "rng.safetensors" },
         { "bit flipped", "trainer_state.json" },
-        { "garbage", CheckpointManifest.FileName },
+        { "garbage", ResumeCheckpointManifest.FileName },
     };
 
     [Theory]
@@ -122,7 +122,7 @@ public sealed class CheckpointStoreCrashSafetyTests
         Assert.Equal(1, LatestStep(dir.Path, warnings));
         Assert.Equal(2, warnings.Count);
         Save(dir.Path, 2);
-        Assert.Equal(["checkpoint-1", "checkpoint-2"], CheckpointStore.List(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["checkpoint-1", "checkpoint-2"], ResumeCheckpointStore.List(dir.Path).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class CheckpointStoreCrashSafetyTests
         using var dir = new TempDir();
         var one = Save(dir.Path, 1);
         Spoil(Path.Combine(one, "model.safetensors"), "truncated");
-        var e = Assert.Throws<InvalidDataException>(() => CheckpointStore.LoadLatest(dir.Path));
+        var e = Assert.Throws<InvalidDataException>(() => ResumeCheckpointStore.LoadLatest(dir.Path));
         Assert.Contains("checkpoint-1", e.Message);
         Assert.Contains("bytes", e.Message);
     }
@@ -143,14 +143,14 @@ public sealed class CheckpointStoreCrashSafetyTests
         using (SmallTmpfs.Mount(dir.Path, "2m"))
         {
             var first = Save(dir.Path, 1, floats: 150_000);           // ~1.2 MB: fits once in 2 MB, not twice
-            var e = Assert.Throws<CheckpointWriteException>(() => Save(dir.Path, 2, floats: 150_000));
+            var e = Assert.Throws<ResumeCheckpointWriteException>(() => Save(dir.Path, 2, floats: 150_000));
             Assert.Contains("no space left", e.Message);
             Assert.Contains(dir.Path, e.Message);
             Assert.Contains("checkpoint-1 is intact", e.Message);
             Assert.Equal(first, e.LastCheckpoint);
             Assert.IsAssignableFrom<IOException>(e.InnerException);
             Assert.Equal([first], Directory.GetFileSystemEntries(dir.Path));   // the partial folder was removed
-            CheckpointManifest.Verify(first);
+            ResumeCheckpointManifest.Verify(first);
             Assert.Equal(1, LatestStep(dir.Path));
         }
     }
