@@ -13,7 +13,7 @@ internal static class ExportGgufCommand
     /// <summary>The options of a GGUF export.</summary>
     internal sealed class Arguments
     {
-        public Option<DirectoryInfo> Model { get; } = new("--model") { Description = "Hugging Face llama / mistral folder with tokenizer.json.", Required = true };
+        public Option<DirectoryInfo> Model { get; } = new("--model") { Description = "Hugging Face llama / mistral folder with tokenizer.json, or tinystories-260k (bundled).", Required = true };
         public Option<DirectoryInfo?> Adapter { get; } = new("--adapter") { Description = "PEFT LoRA adapter to merge into the weights." };
         public Option<FileInfo> Output { get; } = new("--output") { Description = "The .gguf file to write.", Required = true };
         public Option<string> Type { get; } = new("--type") { Description = $"Weight type: {string.Join(", ", GgufExportTypes.Names)} (1-D tensors stay f32).", DefaultValueFactory = _ => "f16" };

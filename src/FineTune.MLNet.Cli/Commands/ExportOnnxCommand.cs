@@ -13,7 +13,7 @@ internal static class ExportOnnxCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model") { Description = "A saved classifier folder or a Hugging Face llama/mistral/qwen2 folder.", Required = true };
+        var model = new Option<DirectoryInfo>("--model") { Description = "A saved classifier folder, a Hugging Face llama/mistral/qwen2 folder, or tinystories-260k (bundled).", Required = true };
         var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "PEFT LoRA adapter to merge (decoders only)." };
         var output = new Option<FileInfo>("--output") { Description = "The .onnx file to write.", Required = true };
         var fp16 = new Option<bool>("--fp16-weights") { Description = "Store weights as float16 (computation stays float32)." };

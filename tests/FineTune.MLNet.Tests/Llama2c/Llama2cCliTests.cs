@@ -54,6 +54,39 @@ public sealed class Llama2cCliTests
     }
 
     [Fact]
+    public void A_custom_separator_splits_the_same_documents()
+    {
+        using var dir = new TempDir();
+        var file = dir.File("stories.txt");
+        var stories = Llama2cFixtures.TokenizerGolden.GetProperty("stories").EnumerateArray().Select(s => s.GetProperty("text").GetString()!);
+        File.WriteAllText(file, string.Join("\n###\n", stories), Encoding.UTF8);
+        var (code, stdout, stderr) = CliRunner.Run("perplexity", "--model", "tinystories-260k", "--text-file", file, "--separator", "###", "--batch-size", "3");
+        Assert.True(code == 0, stderr);
+        AssertMatches(PerplexityGolden("first_10_stories"), JsonDocument.Parse(stdout).RootElement);
+    }
+
+    [Fact]
+    public void Sft_and_logits_take_the_bundled_name()
+    {
+        using var dir = new TempDir();
+        var train = dir.File("train.csv");
+        File.WriteAllText(train, "prompt,response\n\"Who has a red ball?\",\"Tom has a red ball.\"\n\"Where is the cat?\",\"The cat is in the garden.\"\n");
+        var (code, _, stderr) = CliRunner.Run("sft", "--model", "tinystories-260k", "--train", train, "--prompt-column", "prompt", "--response-column", "response",
+            "--epochs", "1", "--output", dir.File("out"));
+        Assert.True(code == 0, stderr);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.File("out"), "adapter", "adapter_config.json"))))
+            Assert.Equal("tinystories-260k", config.RootElement.GetProperty("base_model_name_or_path").GetString());
+        string stdout;
+        (code, stdout, stderr) = CliRunner.Run("logits", "--model", "tinystories-260k", "--ids", "1,403,407");
+        Assert.True(code == 0, stderr);
+        var rows = JsonDocument.Parse(stdout).RootElement.GetProperty("logits").EnumerateArray().ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal(512, r.GetArrayLength()));
+        var last = rows[^1].EnumerateArray().Select(e => e.GetDouble()).ToList();
+        Assert.Equal(Llama2cShared.GreedyIds[3], last.IndexOf(last.Max()));         // greedy continuation of "Once upon"
+    }
+
+    [Fact]
     public void Perplexity_of_the_first_30_sample_stories_is_1_2515()
     {
         if (Llama2cShared.Stories is not { } file) return;

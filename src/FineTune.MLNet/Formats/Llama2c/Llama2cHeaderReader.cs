@@ -23,8 +23,15 @@ public static class Llama2cHeaderReader
         var header = BinaryPrimitives.ReadUInt32LittleEndian(head) == Llama2cHeader.Magic
             ? Versioned(head[..got], file, length)
             : Legacy(head[..got], file, length);
-        CheckFields(header, file);
-        CheckSize(header, file, length);
+        try
+        {
+            CheckFields(header, file);
+            CheckSize(header, file, length);
+        }
+        catch (OverflowException)
+        {
+            throw new Llama2cFormatException(file, "header", $"sizes overflow a 64-bit byte count ({header}).");
+        }
         return header;
     }
 
@@ -85,15 +92,7 @@ public static class Llama2cHeaderReader
 
     private static void CheckSize(Llama2cHeader h, string file, long length)
     {
-        long expected;
-        try
-        {
-            expected = h.HeaderBytes + Llama2cLayout.Segments(h).Sum(s => s.Bytes(h.GroupSize));
-        }
-        catch (OverflowException)
-        {
-            throw new Llama2cFormatException(file, "header", $"sizes overflow a 64-bit byte count ({h}).");
-        }
+        long expected = checked(h.HeaderBytes + Llama2cLayout.Segments(h).Sum(s => s.Bytes(h.GroupSize)));
         string described = $"the v{h.Version} header (dim {h.Dim}, hidden_dim {h.HiddenDim}, n_layers {h.Layers}, n_heads {h.Heads}, n_kv_heads {h.KvHeads}, vocab_size {h.VocabSize}, seq_len {h.SeqLen}, {(h.SharedClassifier ? "shared" : "separate")} classifier{(h.Version == 2 ? $", group_size {h.GroupSize}" : "")}) describes {expected} bytes";
         if (length < expected)
             throw new Llama2cFormatException(file, "file size", $"truncated: {described}, the file has {length}.");
@@ -103,7 +102,7 @@ public static class Llama2cHeaderReader
                 ? " (exactly one untied classifier: a legacy file with one stores a negative vocab_size)" : "";
             throw new Llama2cFormatException(file, "file size", $"{length - expected} trailing bytes: {described}, the file has {length}{hint}.");
         }
-        if (Llama2cLayout.Segments(h).Max(s => s.Count / s.Chunks) > Array.MaxLength)
+        if (Llama2cLayout.Segments(h).Max(s => s.Count) > Array.MaxLength)
             throw new NotSupportedException($"llama2.c file '{file}': a tensor has more than {Array.MaxLength} values, which this reader cannot hold in one array.");
     }
 

@@ -49,7 +49,9 @@ public static class SentencePieceModelReader
                     }
                     pieces.Add(text);
                     scores.Add(score);
-                    kinds.Add(type is 1 or 2 or 3 or 4 or 6 ? (SentencePieceKind)type : SentencePieceKind.Normal);
+                    if (type is < 1 or > 6)
+                        throw new InvalidDataException($"SentencePiece model '{path}': piece {pieces.Count - 1} ('{text}') has type {type}; expected 1..6 (sentencepiece_model.proto).");
+                    kinds.Add((SentencePieceKind)type);
                     break;
                 case 2:
                     var trainer = model.ReadMessage("TrainerSpec");

@@ -7,6 +7,9 @@ public enum SentencePieceKind
     Unknown = 2,
     Control = 3,
     UserDefined = 4,
+
+    /// <summary>Reserved, never produced by encoding: neither merged nor special.</summary>
+    Unused = 5,
     Byte = 6,
 }
 

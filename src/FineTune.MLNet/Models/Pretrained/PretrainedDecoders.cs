@@ -80,6 +80,7 @@ public static class PretrainedDecoders
         {
             foreach (var (file, bytes) in files) File.WriteAllBytes(Path.Combine(temp, file), bytes);
             DurableDirectory.Flush(temp);
+            if (Matches(folder, files)) return folder;                                // another process extracted it meanwhile
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);    // a damaged earlier copy
             Directory.Move(temp, folder);
             DurableDirectory.Flush(CacheRoot);
