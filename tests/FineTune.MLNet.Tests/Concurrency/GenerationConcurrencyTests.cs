@@ -67,21 +67,17 @@ public sealed class GenerationConcurrencyTests(FittedGeneratorFixture fixture, I
         Assert.NotEqual(expected[0], expected[1]);   // sampling at temperature 1.5 takes other tokens: both paths are checked
         long compared = 0, mismatches = 0;
         string? first = null;
-        var memory = NoLeak.Measure($"{Threads} threads x {GenerationsPerThread} generations (greedy and seeded sampling)", Rounds, round =>
+        var memory = NoLeak.Measure($"{Threads} threads x {GenerationsPerThread} generations (greedy and seeded sampling)", Threads, Rounds, (t, round) =>
         {
-            var errors = ParallelCalls.Run(Threads, t =>
+            for (var i = round * GenerationsPerThread / Rounds; i < (round + 1) * GenerationsPerThread / Rounds; i++)
             {
-                for (var i = round * GenerationsPerThread / Rounds; i < (round + 1) * GenerationsPerThread / Rounds; i++)
-                {
-                    var (p, mode) = ((t * 3 + i) % prompts.Count, (t + i) % 2);
-                    var answer = fixture.Model.Generate([prompts[p]], mode == 0 ? Greedy : Sampled)[0];
-                    Interlocked.Increment(ref compared);
-                    if (answer == expected[mode][p]) continue;
-                    Interlocked.Increment(ref mismatches);
-                    Interlocked.CompareExchange(ref first, $"prompt '{prompts[p]}' ({(mode == 0 ? "greedy" : "sampled")}): '{answer}' instead of '{expected[mode][p]}'", null);
-                }
-            });
-            Assert.Empty(errors);
+                var (p, mode) = ((t * 3 + i) % prompts.Count, (t + i) % 2);
+                var answer = fixture.Model.Generate([prompts[p]], mode == 0 ? Greedy : Sampled)[0];
+                Interlocked.Increment(ref compared);
+                if (answer == expected[mode][p]) continue;
+                Interlocked.Increment(ref mismatches);
+                Interlocked.CompareExchange(ref first, $"prompt '{prompts[p]}' ({(mode == 0 ? "greedy" : "sampled")}): '{answer}' instead of '{expected[mode][p]}'", null);
+            }
         });
         output.WriteLine($"{compared} generations compared, {mismatches} mismatches; {memory}");
         Assert.Equal(Threads * GenerationsPerThread, compared);
@@ -97,15 +93,11 @@ public sealed class GenerationConcurrencyTests(FittedGeneratorFixture fixture, I
         var expected = inputs.Select(i => Answers(fixture.Model.Transform(i))).ToList();
         long compared = 0, mismatches = 0;
         const int passes = 2;
-        var memory = NoLeak.Measure($"{Threads} threads x {passes} Transform passes over 12 prompts", passes, _ =>
+        var memory = NoLeak.Measure($"{Threads} threads x {passes} Transform passes over 12 prompts", Threads, passes, (t, _) =>
         {
-            var errors = ParallelCalls.Run(Threads, t =>
-            {
-                var answers = Answers(fixture.Model.Transform(inputs[t]));
-                Interlocked.Add(ref compared, answers.Count);
-                Interlocked.Add(ref mismatches, answers.Where((a, i) => a != expected[t][i]).Count());
-            });
-            Assert.Empty(errors);
+            var answers = Answers(fixture.Model.Transform(inputs[t]));
+            Interlocked.Add(ref compared, answers.Count);
+            Interlocked.Add(ref mismatches, answers.Where((a, i) => a != expected[t][i]).Count());
         });
         output.WriteLine($"{compared} generated rows compared, {mismatches} mismatches; {memory}");
         Assert.Equal(Threads * passes * 12, compared);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Tests.Concurrency;
@@ -12,7 +13,9 @@ internal readonly record struct MemorySnapshot(long LiveTensors, long ResidentBy
 
     /// <summary>
     /// Takes a snapshot; with <paramref name="collect"/> the managed heap is collected and finalizers run first, so
-    /// tensors some earlier code dropped without disposing no longer count, and RSS reflects what is still held.
+    /// tensors some earlier code dropped without disposing no longer count, and glibc is asked to return the free memory
+    /// of its per-thread arenas (<c>malloc_trim</c>), so RSS reflects what is still held rather than how 16 threads
+    /// happened to fragment the arenas.
     /// </summary>
     public static MemorySnapshot Take(bool collect)
     {
@@ -21,9 +24,25 @@ internal readonly record struct MemorySnapshot(long LiveTensors, long ResidentBy
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
+            TrimNativeHeap();
         }
         return new MemorySnapshot(Tensor.TotalCount, ResidentSetBytes());
     }
+
+    private static void TrimNativeHeap()
+    {
+        try
+        {
+            _ = malloc_trim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc (e.g. musl): RSS then includes the allocator's free memory
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     private static long ResidentSetBytes()
     {

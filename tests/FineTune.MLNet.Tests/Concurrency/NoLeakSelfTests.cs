@@ -11,7 +11,7 @@ public sealed class NoLeakSelfTests
     public void TensorsLeftAliveFailTheCheck()
     {
         var kept = new List<Tensor>();
-        var e = Assert.ThrowsAny<XunitException>(() => NoLeak.Measure("leaky", 2, _ => kept.Add(zeros(4))));
+        var e = Assert.ThrowsAny<XunitException>(() => NoLeak.Measure("leaky", 2, 2, (_, _) => { lock (kept) kept.Add(zeros(4)); }));
         Assert.Contains("tensors left undisposed", e.Message);
         foreach (var t in kept) t.Dispose();
     }
@@ -19,7 +19,7 @@ public sealed class NoLeakSelfTests
     [Fact]
     public void DisposedTensorsPassTheCheck()
     {
-        var report = NoLeak.Measure("tidy", 2, round =>
+        var report = NoLeak.Measure("tidy", 2, 2, (thread, round) =>
         {
             using var scope = NewDisposeScope();
             _ = zeros(4) + ones(4);
