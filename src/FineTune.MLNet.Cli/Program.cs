@@ -7,6 +7,8 @@ using FineTune.MLNet.Cli.Commands;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
+FaultInjection.InstallFromEnvironment();
+
 var root = new RootCommand("finetune: fine-tune pretrained transformer models from the command line (FineTune.MLNet).");
 root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(EncodeCommand.Create());

@@ -13,8 +13,8 @@ namespace FineTune.MLNet.Cli.Commands;
 /// <summary>
 /// <c>finetune dpo</c>: DPO preference alignment (TRL's sigmoid loss) of a llama-family checkpoint with LoRA / QLoRA
 /// adapters, fresh or continued from an SFT adapter, on a CSV/TSV of prompts with chosen and rejected completions; saves
-/// the PEFT adapter and writes the final metrics under TRL's names, the per-step reward margins and accuracies, and
-/// validation metrics.
+/// the PEFT adapter and writes the final metrics under TRL's names, every step's TRL metrics (the steps before a resume
+/// included: they travel in the checkpoints), and validation metrics.
 /// </summary>
 internal static class DpoCommand
 {
@@ -180,14 +180,13 @@ internal static class DpoCommand
         return metrics;
     }
 
-    private static Dictionary<string, object> HistoryEntry(DpoProgress p) => new()
+    /// <summary>One step's (or validation pass's) entry: epoch, step and every TRL metric (loss, rewards/*, logps/*).</summary>
+    private static Dictionary<string, object> HistoryEntry(DpoProgress p)
     {
-        ["epoch"] = p.Epoch + 1,
-        ["step"] = p.Step,
-        ["loss"] = p.Metrics.Loss,
-        ["rewards/margins"] = p.Metrics.RewardsMargin,
-        ["rewards/accuracies"] = p.Metrics.RewardsAccuracy,
-    };
+        var entry = new Dictionary<string, object> { ["epoch"] = p.Epoch + 1, ["step"] = p.Step };
+        foreach (var (name, value) in p.Metrics.ToTrlNames()) entry[name] = value;
+        return entry;
+    }
 
     private static void PrintSummary(TrainingReport report, List<DpoProgress> steps, List<DpoProgress> validations)
     {

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Classification;
 
-/// <summary>Batched, length-sorted scoring of a sequence classifier.</summary>
+/// <summary>
+/// Batched, length-sorted scoring of a sequence classifier. Thread-safe for a model in eval mode (every call has its
+/// own tensors under its own dispose scope); a model in training mode is switched to eval for the call and back.
+/// </summary>
 internal static class ClassifierInference
 {
     /// <summary>Class probabilities per example (softmax of the logits), in input order.</summary>
@@ -15,8 +18,10 @@ internal static class ClassifierInference
         if (examples.Count == 0) return result;
         var lengths = examples.Select(e => e.Pair is null ? tokenizer.CountTokens(e.Text) : tokenizer.CountTokens(e.Text, e.Pair)).ToArray();
         var order = Enumerable.Range(0, examples.Count).OrderBy(i => lengths[i]).ToArray();
+        // A fitted classifier is already in eval mode: switch (and switch back) only when it is not, since flipping the
+        // mode on every call races with other threads scoring with the same model.
         var wasTraining = model.training;
-        model.eval();
+        if (wasTraining) model.eval();
         try
         {
             using var _ = no_grad();
@@ -34,7 +39,7 @@ internal static class ClassifierInference
         }
         finally
         {
-            model.train(wasTraining);
+            if (wasTraining) model.train();
         }
         return result;
     }

@@ -18,11 +18,24 @@ namespace FineTune.MLNet.Classification;
 /// <c>BertForSequenceClassification</c> folder (<c>config.json</c> with id2label, <c>model.safetensors</c> with any LoRA
 /// adapter merged in, <c>vocab.txt</c>, <c>tokenizer_config.json</c>) plus <c>finetune_mlnet.json</c> (max length),
 /// so the same folder loads here and in Python transformers.
+/// Thread-safe: any number of threads may score with one classifier at once; <see cref="Dispose"/> waits for the calls in
+/// flight, and any later call throws an <see cref="ObjectDisposedException"/> that says what disposed it most often.
 /// </summary>
 public sealed class FineTunedTextClassifier : IDisposable
 {
     private const string MetaFile = "finetune_mlnet.json";
+
+    /// <summary>What an <see cref="ObjectDisposedException"/> says: ML.NET's PredictionEngine is the usual culprit.</summary>
+    internal const string DisposedMessage =
+        "The fine-tuned classifier (and the TextClassificationTransformer that holds it) has been disposed. " +
+        "ML.NET's PredictionEngine disposes the transformer it was created from when the engine is disposed; to share one fitted " +
+        "transformer between engines (one per thread, say), create each with mlContext.Model.CreatePredictionEngine<TIn, TOut>(model, " +
+        "new PredictionEngineOptions { OwnsTransformer = false }) and dispose the transformer yourself when done.";
+
     private readonly byte[] vocab;
+    // Scoring holds the read side, Dispose the write side: disposal never frees the weights under a forward pass in flight.
+    private readonly ReaderWriterLockSlim _inUse = new();
+    private bool _disposed;
 
     internal FineTunedTextClassifier(BertForSequenceClassification model, byte[] vocab, WordPieceTokenizerOptions tokenizerOptions,
         IReadOnlyList<string> labels, int maxLength, Device device)
@@ -49,7 +62,22 @@ public sealed class FineTunedTextClassifier : IDisposable
     public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 64)
     {
         var examples = texts.Select((t, i) => new LabeledText(t, pairs?[i], -1)).ToList();
-        return ClassifierInference.Probabilities(Model, Tokenizer, examples, batchSize, MaxLength, Device);
+        _inUse.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            return ClassifierInference.Probabilities(Model, Tokenizer, examples, batchSize, MaxLength, Device);
+        }
+        finally
+        {
+            _inUse.ExitReadLock();
+        }
+    }
+
+    /// <summary>Throws the <see cref="ObjectDisposedException"/> naming the usual cause once <see cref="Dispose"/> ran.</summary>
+    internal void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed)) throw new ObjectDisposedException(nameof(FineTunedTextClassifier), DisposedMessage);
     }
 
     /// <summary>The predicted label of one text and the probability of each label.</summary>
@@ -62,6 +90,7 @@ public sealed class FineTunedTextClassifier : IDisposable
     /// <summary>Writes the model folder (atomically per file). LoRA adapters are merged into the saved weights.</summary>
     public void Save(string directory)
     {
+        ThrowIfDisposed();
         Directory.CreateDirectory(directory);
         var config = Model.Config with { NumLabels = Labels.Count, Id2Label = Labels };
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
@@ -90,8 +119,11 @@ public sealed class FineTunedTextClassifier : IDisposable
     /// <c>probabilities</c> (batch, num_labels) in the order of <see cref="Labels"/>. Tokenize with <see cref="Tokenizer"/>
     /// (at most <see cref="MaxLength"/> tokens). See <see cref="BertOnnxExporter"/>.
     /// </summary>
-    public void ExportOnnx(string path, BertOnnxExportOptions? options = null) =>
+    public void ExportOnnx(string path, BertOnnxExportOptions? options = null)
+    {
+        ThrowIfDisposed();
         BertOnnxExporter.Export(Model, path, options);
+    }
 
     /// <summary>Loads a folder written by <see cref="Save"/> (or any HF BERT/DistilBERT sequence-classification folder).</summary>
     public static FineTunedTextClassifier Load(string directory, string device = "cpu")
@@ -116,7 +148,21 @@ public sealed class FineTunedTextClassifier : IDisposable
         return new FineTunedTextClassifier(model, vocab, tokenizerOptions, labels, meta.MaxLength, TorchDevices.Parse(device));
     }
 
-    public void Dispose() => Model.Dispose();
+    /// <summary>Frees the weights once the scoring calls in flight have returned; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _inUse.EnterWriteLock();
+        try
+        {
+            if (_disposed) return;
+            Volatile.Write(ref _disposed, true);
+            Model.Dispose();
+        }
+        finally
+        {
+            _inUse.ExitWriteLock();
+        }
+    }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

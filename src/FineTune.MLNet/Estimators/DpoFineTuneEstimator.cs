@@ -78,7 +78,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
             var monitor = new DpoMetricsMonitor(channel, o.DpoProgress, o.Progress);
             var report = new TrainingLoop(o, channel, monitor).Run(model, task);
             channel.Log($"DPO training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
-            return new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report, monitor.History.ToList());
+            return new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report, DpoMetricsMonitor.HistoryOf(report.State));
         }
         catch
         {

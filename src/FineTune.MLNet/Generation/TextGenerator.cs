@@ -9,7 +9,9 @@ namespace FineTune.MLNet.Generation;
 /// Autoregressive text generation with a <see cref="LlamaForCausalLM"/> and its <see cref="HfTokenizer"/>, as HF
 /// <c>generate()</c>: prompts are left-padded into one batch with position ids <c>cumsum(mask) − 1</c>; finished
 /// rows keep receiving the pad id until all rows stop (EOS, stop string or length). Runs under no_grad in eval mode
-/// (the model's mode is restored afterwards).
+/// (a model in training mode is switched to eval for the call and back).
+/// Thread-safe for a model in eval mode, as fitted transformers leave it: each call has its own KV cache, sampling
+/// generator and buffers (tests/FineTune.MLNet.Tests/Concurrency).
 /// </summary>
 public sealed class TextGenerator
 {
@@ -44,8 +46,10 @@ public sealed class TextGenerator
         var eos = (options.EosTokenIds ?? [.. model.Config.EosTokenIds, .. tokenizer.EosId is int e ? new[] { e } : []]).ToHashSet();
         int pad = model.Config.PadTokenId ?? tokenizer.PadId ?? (eos.Count > 0 ? eos.Min() : 0);
 
+        // Fitted models are in eval mode already: switch only when needed, since flipping the mode on every call races
+        // with other threads generating with the same model.
         bool wasTraining = model.training;
-        model.eval();
+        if (wasTraining) model.eval();
         try
         {
             using var noGrad = no_grad();

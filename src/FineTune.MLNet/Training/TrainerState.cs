@@ -35,6 +35,12 @@ public sealed record TrainerState
     /// <summary>One line per finished epoch.</summary>
     [JsonPropertyName("history")] public List<EpochRecord> History { get; set; } = [];
 
+    /// <summary>
+    /// The task's own metrics (<see cref="TrainingProgress.Metrics"/>: DPO's <c>rewards/*</c>, <c>logps/*</c>) of every
+    /// optimizer step and validation pass so far, so a resumed run reports the whole run's history, not only its own part.
+    /// </summary>
+    [JsonPropertyName("metrics_history")] public List<MetricsRecord> MetricsHistory { get; set; } = [];
+
     /// <summary>True once early stopping ended the run.</summary>
     [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; set; }
 
@@ -58,3 +64,14 @@ public sealed record EpochRecord(
     [property: JsonPropertyName("validation_loss")] double? ValidationLoss,
     [property: JsonPropertyName("validation_accuracy")] double? ValidationAccuracy,
     [property: JsonPropertyName("validation_macro_f1")] double? ValidationMacroF1);
+
+/// <summary>A task's metrics of one optimizer step or validation pass (see <see cref="TrainerState.MetricsHistory"/>).</summary>
+/// <param name="Epoch">0-based epoch.</param>
+/// <param name="Step">Optimizer steps taken so far.</param>
+/// <param name="IsValidation">True for a validation pass.</param>
+/// <param name="Metrics">By log name; written round-trip (a NaN of a skipped step as "NaN").</param>
+public sealed record MetricsRecord(
+    [property: JsonPropertyName("epoch")] int Epoch,
+    [property: JsonPropertyName("step")] long Step,
+    [property: JsonPropertyName("validation")] bool IsValidation,
+    [property: JsonPropertyName("metrics"), JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] Dictionary<string, double> Metrics);

@@ -19,6 +19,12 @@ public sealed record TrainingReport(TrainerState State, double TrainSeconds, dou
 /// options' <see cref="TrainerOptions.Progress"/>, or an adapter that forwards to it).</param>
 internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgress<TrainingProgress>? progress = null)
 {
+    /// <summary>
+    /// Fault injection for the kill tests: called inside every optimizer step, after each micro-batch's backward pass and
+    /// before the update, with the number of the step in progress. The CLI sets it only under FINETUNE_HOLD_IN_STEP.
+    /// </summary>
+    internal static Action<long>? InsideStep { get; set; }
+
     public TrainingReport Run(nn.Module model, ITrainingTask task)
     {
         var lengths = task.Lengths;
@@ -68,6 +74,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
                 {
                     var batch = task.ComputeLoss(batches[b]);                     // loss (), metric sums (M) or null
                     group.Add(batch);
+                    InsideStep?.Invoke(state.GlobalStep + 1);
                     state.TokensSeen += batch.Tokens;
                 }
                 micro++;
@@ -94,6 +101,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
                 state.GlobalStep++; stepsThisCall++;
                 state.NextBatch = b + 1;
                 var tps = (state.TokensSeen - tokensAtStart) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+                if (stepMetrics is not null) state.MetricsHistory.Add(new MetricsRecord(state.Epoch, state.GlobalStep, false, new(stepMetrics)));
                 progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, state.EpochLossSum / Math.Max(1, state.EpochLossCount), lr, tps, Metrics: stepMetrics));
 
                 var stopNow = options.StopAfterSteps is { } stop && stepsThisCall >= stop && state.GlobalStep < totalSteps;
@@ -142,6 +150,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
         state.History.Add(new EpochRecord(state.Epoch, trainLoss, v?.Loss, v?.Accuracy, v?.MacroF1));
         log?.Log($"epoch {state.Epoch + 1}/{options.Epochs}: train loss {trainLoss:F4}" +
                  (v is null ? "" : $", validation loss {v.Loss:F4}" + (v.Accuracy is { } a ? $", accuracy {a:P1}" : "") + (v.MacroF1 is { } f1 ? $", macro-F1 {f1:F3}" : "")));
+        if (v?.Metrics is { } metrics) state.MetricsHistory.Add(new MetricsRecord(state.Epoch, state.GlobalStep, true, new(metrics)));
         if (v is not null) progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, state.TotalSteps, trainLoss, 0, 0, v.Loss, v.Accuracy, v.MacroF1, v.Metrics));
         state.Epoch++;
         state.NextBatch = 0;

@@ -14,6 +14,10 @@ namespace FineTune.MLNet.Transformers;
 /// <c>mlContext.MulticlassClassification.Evaluate</c> and <c>MapKeyToValue</c> unchanged.
 /// Saving: <c>mlContext.Model.Save</c> cannot carry a transformer from an outside assembly (ML.NET's loader registry is
 /// internal); use <see cref="Save"/>/<see cref="Load"/> or <see cref="FineTunePipeline"/> for whole pipelines.
+/// Thread-safe: one transformer may serve many threads (<see cref="Transform"/> views, one PredictionEngine per thread).
+/// A PredictionEngine disposes the transformer it was made from when it is disposed, unless it was created with
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>; calls after that throw an
+/// <see cref="ObjectDisposedException"/> saying so.
 /// </summary>
 public sealed class TextClassificationTransformer : ITransformer, IDisposable
 {
@@ -47,6 +51,7 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
 
     public IDataView Transform(IDataView input)
     {
+        Classifier.ThrowIfDisposed();
         GetOutputSchema(input.Schema);
         return new ScoredTextDataView(input, Classifier, Columns.Text, Columns.Pair, Columns.Score, Columns.PredictedLabel, Columns.InferenceBatchSize,
             Columns.Binary ? Columns.Probability : null);
@@ -54,6 +59,7 @@ public sealed class TextClassificationTransformer : ITransformer, IDisposable
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
+        Classifier.ThrowIfDisposed();
         GetOutputSchema(inputSchema);
         return new ClassifierRowMapper(this, inputSchema);
     }

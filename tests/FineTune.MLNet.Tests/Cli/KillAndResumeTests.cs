@@ -14,8 +14,8 @@ using Xunit.Abstractions;
 namespace FineTune.MLNet.Tests.Cli;
 
 /// <summary>
-/// Crash safety proven by killing: a real <c>finetune</c> process is SIGKILLed at seeded random points (right after a
-/// chosen checkpoint write has begun, or a few milliseconds after a chosen optimizer step), several times per run, and
+/// Crash safety proven by killing: a real <c>finetune</c> process is SIGKILLed at seeded random points (inside a chosen
+/// checkpoint write, after a chosen file of it, or inside a chosen optimizer step), several times per run, and
 /// resumed each time by running the same command again; the final weights (every tensor, bitwise) and metrics must equal
 /// those of one uninterrupted run. Each kill is classified by what it left behind: a temporary checkpoint folder (killed
 /// inside a checkpoint write), a trash folder (inside pruning), or neither (inside training steps).
@@ -46,7 +46,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         ];
         var checkpoints = dir.File("checkpoints");
         var reference = Task.Run(() => RunToEnd(Args(dir.File("reference"))));
-        var tally = KillAndResume(Args(dir.File("killed"), "--checkpoint-dir", checkpoints, "--checkpoint-every", "2"), checkpoints,
+        var tally = KillAndResume(Args(dir.File("killed"), "--checkpoint-dir", checkpoints, "--checkpoint-every", "2"), checkpoints, checkpointEvery: 2,
             seed: 6, kills: 6, totalSteps: 30, corruptBeforeSegment: 3);
         await reference;
 
@@ -74,7 +74,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         ];
         var checkpoints = dir.File("checkpoints");
         var reference = Task.Run(() => RunToEnd(Args(dir.File("reference"))));
-        var tally = KillAndResume(Args(dir.File("killed"), "--checkpoint-dir", checkpoints, "--checkpoint-every", "2"), checkpoints,
+        var tally = KillAndResume(Args(dir.File("killed"), "--checkpoint-dir", checkpoints, "--checkpoint-every", "2"), checkpoints, checkpointEvery: 2,
             seed: 11, kills: 5, totalSteps: 16);
         await reference;
 
@@ -85,21 +85,68 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         AssertKillsLandedEverywhere(tally);
     }
 
+    [Fact]
+    public async Task DpoKilledAndResumedEqualsOneRunBitForBitWithTheWholeMetricHistory()
+    {
+        using var dir = new TempDir();
+        var model = TinyLlamaFolder.Create();
+        var train = dir.File("prefs.csv");
+        File.WriteAllLines(train, ["question,good,bad", .. Enumerable.Range(0, 8).Select(i => $"What is {i} plus {i}?,It is {2 * i}.,It is {2 * i + 1}.")]);
+        string[] Args(string output, params string[] extra) =>
+        [
+            "dpo", "--model", model, "--train", train, "--valid", train, "--prompt-column", "question", "--chosen-column", "good",
+            "--rejected-column", "bad", "--lora-rank", "4", "--lora-alpha", "8", "--lora-dropout", "0.1", "--targets", "q_proj,v_proj",
+            "--epochs", "4", "--lr", "1e-2", "--batch-size", "2", "--max-length", "32", "--seed", "9", "--output", output, .. extra,
+        ];
+        var checkpoints = dir.File("checkpoints");
+        var reference = Task.Run(() => RunToEnd(Args(dir.File("reference"))));
+        var tally = KillAndResume(Args(dir.File("killed"), "--checkpoint-dir", checkpoints, "--checkpoint-every", "2"), checkpoints, checkpointEvery: 2,
+            seed: 4, kills: 5, totalSteps: 16);
+        await reference;
+
+        var compared = AssertSameTensors(Path.Combine(dir.Path, "reference", "adapter", "adapter_model.safetensors"), Path.Combine(dir.Path, "killed", "adapter", "adapter_model.safetensors"));
+        var metrics = AssertSameMetrics(Path.Combine(dir.Path, "reference", "metrics.json"), Path.Combine(dir.Path, "killed", "metrics.json"),
+            "train_seconds", "train_tokens_per_second", "adapter_dir");
+        // The per-step TRL metrics of every step, those before the last resume included (they travel in the checkpoints).
+        using var killed = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "killed", "metrics.json")));
+        var history = killed.RootElement.GetProperty("history").EnumerateArray().ToList();
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), history.Select(h => h.GetProperty("step").GetInt64()));
+        foreach (var name in new[] { "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected" })
+            Assert.All(history, h => Assert.True(h.TryGetProperty(name, out _), $"history entry lacks {name}: {h}"));
+        Assert.Equal(4, killed.RootElement.GetProperty("validation_history").GetArrayLength());
+        Report($"dpo (LoRA r=4 on q_proj, v_proj, dropout 0.1; {history.Count} steps of TRL metrics in the history)", tally, compared, metrics);
+        AssertKillsLandedEverywhere(tally);
+    }
+
+    /// <summary>Files after which a checkpoint write can be held (and killed): every stage before the rename.</summary>
+    private static readonly string[] WriteStages = ["model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer_state.json", "manifest.json"];
+
+    /// <summary>Extra segments, beyond the planned kills, that retry a kill category which has not landed yet.</summary>
+    private const int MaxTopUpKills = 3;
+
+    private enum KillAim { None, Write, Step }
+
     /// <summary>
     /// Runs the command, killing it <paramref name="kills"/> times and re-running it after each kill, until it finishes.
-    /// Even segments (for an odd seed: odd ones) are killed when their 1st or 2nd checkpoint write has created its
-    /// temporary folder; the others 0..9 ms after their 1st..3rd reported step. Before each re-run the expected resume
-    /// point is the newest complete checkpoint; before segment <paramref name="corruptBeforeSegment"/> that one is
-    /// truncated, and the run must warn and resume from the one before.
+    /// Each killed segment is told where to hold (see the CLI's <c>FaultInjection</c>) and is SIGKILLed when it says it
+    /// holds, so every kill lands where it was aimed however loaded the machine is. Even segments (for an odd seed: odd
+    /// ones) hold in their 2nd or 3rd checkpoint write after a seeded file of it; the others inside one of the 3 optimizer
+    /// steps after their first <paramref name="checkpointEvery"/> (after the backward pass). Each segment thus completes a
+    /// checkpoint first, and every re-run must resume. A kill is counted by what it left behind that was not there before
+    /// (a new temporary checkpoint folder: inside a write; a new trash folder: inside pruning; neither: inside steps); if a
+    /// category has none after the planned kills, up to
+    /// <see cref="MaxTopUpKills"/> more are aimed at it. Before each re-run the expected resume point is the newest
+    /// complete checkpoint; before segment <paramref name="corruptBeforeSegment"/> that one is truncated, and the run must
+    /// warn and resume from the one before.
     /// </summary>
-    private KillTally KillAndResume(string[] args, string checkpoints, int seed, int kills, int totalSteps, int? corruptBeforeSegment = null)
+    private KillTally KillAndResume(string[] args, string checkpoints, int checkpointEvery, int seed, int kills, int totalSteps, int? corruptBeforeSegment = null)
     {
         Directory.CreateDirectory(checkpoints);
         var rng = new Random(seed);
         int duringWrites = 0, duringPruning = 0, duringSteps = 0, restarts = 0, corruptions = 0;
         for (var segment = 0; ; segment++)
         {
-            Assert.True(segment <= kills + 2, $"the run did not finish after {segment} segments");
+            Assert.True(segment <= kills + MaxTopUpKills + 1, $"the run did not finish after {segment} segments");
             var complete = ResumeCheckpointStore.List(checkpoints);
             string? damaged = null;
             if (segment == corruptBeforeSegment && complete.Count >= 2)
@@ -110,26 +157,21 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
             }
             var expectedResume = complete.Count > 0 ? complete[^1] : null;
 
-            var killAtWrite = segment < kills && segment % 2 == (seed & 1);
-            var killAtStep = segment < kills && !killAtWrite;
-            int writeTarget = rng.Next(1, 3), stepTarget = rng.Next(1, 4), delayMs = rng.Next(0, 10), writesSeen = 0;
-            KillableCliProcess? run = null;
-            using var watcher = new FileSystemWatcher(checkpoints) { NotifyFilter = NotifyFilters.DirectoryName };
-            watcher.Created += (_, e) =>
+            var aim = segment < kills ? (segment % 2 == (seed & 1) ? KillAim.Write : KillAim.Step)
+                : segment < kills + MaxTopUpKills && duringWrites == 0 ? KillAim.Write
+                : segment < kills + MaxTopUpKills && duringSteps == 0 ? KillAim.Step
+                : KillAim.None;
+            int writeTarget = rng.Next(2, 4), stepTarget = checkpointEvery + rng.Next(1, 4);
+            var stage = WriteStages[rng.Next(WriteStages.Length)];
+            var environment = aim switch
             {
-                if (killAtWrite && e.Name!.StartsWith(".tmp-checkpoint-", StringComparison.Ordinal) && Interlocked.Increment(ref writesSeen) == writeTarget)
-                    Volatile.Read(ref run)?.Kill();
+                KillAim.Write => new Dictionary<string, string> { [KillableCliProcess.WriteHoldVariable] = $"{writeTarget}:{stage}" },
+                KillAim.Step => new Dictionary<string, string> { [KillableCliProcess.StepHoldVariable] = $"{stepTarget}" },
+                _ => null,
             };
-            watcher.EnableRaisingEvents = true;
-            Volatile.Write(ref run, KillableCliProcess.Start(args, (p, step) =>
-            {
-                if (!killAtStep || step != stepTarget) return;
-                Thread.Sleep(delayMs);
-                p.Kill();
-            }));
-            using var process = run;
+            var leftovers = Directory.GetDirectories(checkpoints, ".*").ToHashSet();   // of earlier kills; a run clears them when it writes
+            using var process = KillableCliProcess.Start(args, onHold: p => p.Kill(), environment: environment);
             var (code, stdout, stderr) = process.WaitForExit(Limit);
-            watcher.EnableRaisingEvents = false;
 
             if (expectedResume is not null)
             {
@@ -152,8 +194,9 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
                 Assert.Empty(Directory.GetDirectories(checkpoints, ".*"));   // leftovers of killed writes were cleared
                 return new KillTally(duringWrites, duringPruning, duringSteps, restarts, corruptions);
             }
-            if (Directory.GetDirectories(checkpoints, ".tmp-checkpoint-*").Length > 0) duringWrites++;
-            else if (Directory.GetDirectories(checkpoints, ".trash-checkpoint-*").Length > 0) duringPruning++;
+            var left = Directory.GetDirectories(checkpoints, ".*").Where(d => !leftovers.Contains(d)).Select(Path.GetFileName).ToList();
+            if (left.Any(d => d!.StartsWith(".tmp-checkpoint-", StringComparison.Ordinal))) duringWrites++;
+            else if (left.Any(d => d!.StartsWith(".trash-checkpoint-", StringComparison.Ordinal))) duringPruning++;
             else duringSteps++;
         }
     }
@@ -169,6 +212,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
     {
         Assert.True(tally.DuringWrites >= 1, $"no kill landed inside a checkpoint write: {tally}");
         Assert.True(tally.DuringSteps >= 1, $"no kill landed inside training steps: {tally}");
+        Assert.True(tally.Restarts == tally.Kills, $"every re-run after a kill must resume from a checkpoint: {tally}");
     }
 
     /// <summary>Every tensor of both safetensors files has the same name, dtype, shape and bytes; returns (tensors, elements) compared.</summary>

@@ -5,42 +5,46 @@ namespace FineTune.MLNet.Tests.Cli;
 
 /// <summary>
 /// The real <c>finetune</c> tool as a child process (like <see cref="CliRunner"/>) that a test can SIGKILL at any moment.
-/// Standard error is read as it comes (the progress bar redraws one line with <c>\r</c>), and <see cref="StepReported"/>
-/// fires on the reading thread for each optimizer step the bar reports. libtorch runs on one intra-op thread
-/// (<c>OMP_NUM_THREADS=1</c>): the same reduction order in every process, and no spinning worker threads on a
-/// shared machine.
+/// Standard error is read as it comes, and the hold callback fires on the reading thread when the tool says it holds at
+/// the point a test chose (<see cref="WriteHoldVariable"/>, <see cref="StepHoldVariable"/>; see the CLI's
+/// <c>FaultInjection</c>), so a test kills on what the process reports, not after a guessed delay. libtorch runs on one
+/// intra-op thread (<c>OMP_NUM_THREADS=1</c>): the same reduction order in every process, and no spinning worker threads
+/// on a shared machine.
 /// </summary>
 internal sealed class KillableCliProcess : IDisposable
 {
-    private const string StepMark = "] step ";
+    /// <summary>Holds the N-th checkpoint write after a file: <c>N:FILE</c>.</summary>
+    public const string WriteHoldVariable = "FINETUNE_HOLD_IN_CHECKPOINT_WRITE";
+    /// <summary>Holds the K-th optimizer step after its backward pass: <c>K</c>.</summary>
+    public const string StepHoldVariable = "FINETUNE_HOLD_IN_STEP";
+    private const string HoldMark = "fault injection: holding";
     private readonly Process process;
     private readonly StringBuilder stderr = new(), stdout = new();
+    private readonly Action<KillableCliProcess>? holdReached;
     private readonly Task pumps;
-    private int stepsReported, killed;
+    private int killed;
 
-    private KillableCliProcess(Process process, Action<KillableCliProcess, int>? onStep)
+    private KillableCliProcess(Process process, Action<KillableCliProcess>? onHold)
     {
         this.process = process;
-        StepReported = onStep;
-        pumps = Task.WhenAll(Pump(process.StandardError, stderr, countSteps: true), Pump(process.StandardOutput, stdout, countSteps: false));
+        holdReached = onHold;
+        pumps = Task.WhenAll(Pump(process.StandardError, stderr, scan: true), Pump(process.StandardOutput, stdout, scan: false));
     }
-
-    /// <summary>Called with this process and the number of steps it has reported so far (1, 2, ...).</summary>
-    private Action<KillableCliProcess, int>? StepReported { get; }
 
     /// <summary>True once <see cref="Kill"/> sent SIGKILL.</summary>
     public bool WasKilled => Volatile.Read(ref killed) == 1;
 
-    public static KillableCliProcess Start(string[] args, Action<KillableCliProcess, int>? onStep = null)
+    /// <param name="onHold">Called when the process holds (set a hold variable in <paramref name="environment"/>).</param>
+    public static KillableCliProcess Start(string[] args, Action<KillableCliProcess>? onHold = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "finetune.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["OMP_NUM_THREADS"] = "1";
         psi.Environment["MKL_NUM_THREADS"] = "1";
-        return new KillableCliProcess(Process.Start(psi)!, onStep);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
+        return new KillableCliProcess(Process.Start(psi)!, onHold);
     }
-
     /// <summary>SIGKILL (Process.Kill on Unix): no handler, no flush, no finally block runs in the child.</summary>
     public void Kill()
     {
@@ -77,7 +81,7 @@ internal sealed class KillableCliProcess : IDisposable
         lock (b) return b.ToString();
     }
 
-    private async Task Pump(StreamReader reader, StringBuilder into, bool countSteps)
+    private async Task Pump(StreamReader reader, StringBuilder into, bool scan)
     {
         var buffer = new char[4096];
         var tail = "";   // the end of the previous chunk, so a mark split across reads is still found
@@ -86,13 +90,11 @@ internal sealed class KillableCliProcess : IDisposable
         {
             var chunk = new string(buffer, 0, read);
             lock (into) into.Append(chunk);
-            if (!countSteps) continue;
+            if (!scan) continue;
             var text = tail + chunk;
-            for (var at = text.IndexOf(StepMark, StringComparison.Ordinal); at >= 0; at = text.IndexOf(StepMark, at + 1, StringComparison.Ordinal))
-            {
-                if (at + StepMark.Length > tail.Length) StepReported?.Invoke(this, ++stepsReported);
-            }
-            tail = text.Length > StepMark.Length ? text[^StepMark.Length..] : text;
+            var at = text.IndexOf(HoldMark, StringComparison.Ordinal);
+            if (at >= 0 && at + HoldMark.Length > tail.Length) holdReached?.Invoke(this);
+            tail = text.Length > HoldMark.Length ? text[^HoldMark.Length..] : text;
         }
     }
 }

@@ -43,6 +43,12 @@ public static class ResumeCheckpointStore
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>
+    /// Fault injection for the kill tests: called inside <see cref="Save"/> with the temporary folder and the file just
+    /// written to it (the checkpoint is not in place yet). The CLI sets it only under FINETUNE_HOLD_IN_CHECKPOINT_WRITE.
+    /// </summary>
+    internal static Action<string, string>? FileWritten { get; set; }
+
+    /// <summary>
     /// Writes a checkpoint atomically and keeps the newest <paramref name="keep"/>. An I/O failure (a full disk
     /// included) removes the partial folder, leaves the previous checkpoints as they were and throws
     /// <see cref="ResumeCheckpointWriteException"/> naming the folder.
@@ -58,12 +64,17 @@ public static class ResumeCheckpointStore
             Directory.CreateDirectory(directory);
             Directory.CreateDirectory(temp);
             SafeTensorsFile.Save(System.IO.Path.Combine(temp, "model.safetensors"), model);
+            FileWritten?.Invoke(temp, "model.safetensors");
             SafeTensorsFile.Save(System.IO.Path.Combine(temp, "optimizer.safetensors"), optimizer);
+            FileWritten?.Invoke(temp, "optimizer.safetensors");
             if (bestModel is not null) SafeTensorsFile.Save(System.IO.Path.Combine(temp, "best_model.safetensors"), bestModel);
             SafeTensorsFile.Save(System.IO.Path.Combine(temp, "rng.safetensors"), new Dictionary<string, Tensor> { ["cpu"] = rngState });
+            FileWritten?.Invoke(temp, "rng.safetensors");
             AtomicFile.WriteAllText(System.IO.Path.Combine(temp, "trainer_state.json"), JsonSerializer.Serialize(state, Json));
+            FileWritten?.Invoke(temp, "trainer_state.json");
             ResumeCheckpointManifest.Write(temp, state.GlobalStep);
             Formats.DurableDirectory.Flush(temp);
+            FileWritten?.Invoke(temp, ResumeCheckpointManifest.FileName);
             MoveIntoPlace(temp, final, directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
