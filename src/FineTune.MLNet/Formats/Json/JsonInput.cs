@@ -7,7 +7,7 @@ namespace FineTune.MLNet.Formats.Json;
 /// once, up front, for what System.Text.Json only reports later with exceptions no caller expects: strings and keys
 /// that are not valid Unicode (lone surrogate escapes such as <c>"\ud800"</c>, invalid UTF-8 bytes), duplicate keys
 /// (Python keeps the last, <c>JsonObject</c> throws, <c>JsonElement</c> finds either) and nesting deeper than
-/// <see cref="MaxDepth"/>. A problem is reported through the caller's <c>fail</c> with a phrase such as
+/// <see cref="MaxDepth"/>. A leading UTF-8 byte order mark is skipped. A problem is reported through the caller's <c>fail</c> with a phrase such as
 /// <c>is not valid JSON (...)</c> or <c>has the key 'a.b' twice</c>, to follow the name of the file.
 /// </summary>
 public static class JsonInput
@@ -28,6 +28,11 @@ public static class JsonInput
     /// <summary>Parses and checks <paramref name="utf8"/>; the caller disposes the document.</summary>
     public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, Func<string, Exception?, Exception> fail)
     {
+        if (utf8.Span.StartsWith("\uFEFF"u8))
+        {
+            utf8 = utf8[3..]; // a UTF-8 byte order mark, as some Windows editors write; File.ReadAllText drops it too
+        }
+
         JsonDocument doc;
         try
         {
