@@ -190,7 +190,7 @@ public static class HfCheckpoint
         foreach (var (name, value) in map)
         {
             if (value is not JsonValue v || !v.TryGetValue<string>(out var shard) || shard.Length == 0
-                || shard.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+                || shard.Contains('\0'))
             {
                 throw new SafeTensorsFormatException(indexPath, $"weight_map entry '{name}' must be a shard file name");
             }
