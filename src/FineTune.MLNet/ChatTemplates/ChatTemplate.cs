@@ -20,11 +20,15 @@ public sealed class ChatTemplate
 {
     private readonly IReadOnlyList<Node> body;
 
-    private ChatTemplate(string source, IReadOnlyList<Node> body)
+    private ChatTemplate(string source, IReadOnlyList<Node> body, ChatTemplateLimits limits)
     {
         Source = source;
         this.body = body;
+        Limits = limits;
     }
+
+    /// <summary>The bounds every <see cref="Render"/> of this template runs under.</summary>
+    public ChatTemplateLimits Limits { get; }
 
     /// <summary>The template text this instance was parsed from.</summary>
     public string Source { get; }
@@ -32,11 +36,17 @@ public sealed class ChatTemplate
     /// <summary>The clock behind <c>strftime_now</c>; replaceable so tests can pin the date.</summary>
     internal Func<DateTime> Clock { get; set; } = () => DateTime.Now;
 
-    /// <summary>Parses <paramref name="source"/>; syntax errors throw <see cref="ChatTemplateException"/> naming the line and column.</summary>
-    public static ChatTemplate Parse(string source)
+    /// <summary>
+    /// Parses <paramref name="source"/>; syntax errors throw <see cref="ChatTemplateException"/> naming the line and
+    /// column. <paramref name="limits"/> (default <see cref="ChatTemplateLimits.Default"/>) bound the source's nesting
+    /// and every later render.
+    /// </summary>
+    public static ChatTemplate Parse(string source, ChatTemplateLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new ChatTemplate(source, Parser.Parse(source));
+        limits ??= ChatTemplateLimits.Default;
+        limits.Validate();
+        return new ChatTemplate(source, Parser.Parse(source, limits.MaxDepth), limits);
     }
 
     /// <summary>
@@ -46,7 +56,8 @@ public sealed class ChatTemplate
     /// <paramref name="extra"/> (strings, numbers, bools, null, lists, dictionaries or <c>JsonElement</c>s),
     /// which override the tokens as transformers' keyword arguments do.
     /// </summary>
-    /// <exception cref="ChatTemplateException">The template failed, or called <c>raise_exception</c>.</exception>
+    /// <exception cref="ChatTemplateException">The template failed, went past one of <see cref="Limits"/> (the message
+    /// names it), or called <c>raise_exception</c>.</exception>
     public string Render(
         IReadOnlyList<ChatMessage> messages,
         bool addGenerationPrompt,
@@ -55,6 +66,7 @@ public sealed class ChatTemplate
         IReadOnlyDictionary<string, object?>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        var budget = new RenderBudget(Limits);
         var scope = new Scope(Globals.Create(Clock));
         scope.Set("messages", messages.Select((m, i) => (object?)ValueConverter.MessageToDict(
             m ?? throw new ArgumentException($"messages[{i}] is null", nameof(messages)))).ToList());
@@ -81,6 +93,6 @@ public sealed class ChatTemplate
             scope.Set(name, ValueConverter.FromDotNet(value, name));
         }
 
-        return Evaluator.Render(body, scope);
+        return Evaluator.Render(body, scope, budget);
     }
 }

@@ -14,6 +14,12 @@ namespace FineTune.MLNet.Data;
 /// </remarks>
 public static class DelimitedTextReader
 {
+    /// <summary>Largest file read (1 GiB): the whole text is held in memory, and .NET strings stop near 1 G characters.</summary>
+    public const long MaxFileBytes = 1L << 30;
+
+    /// <summary>Longest record (row, with its quoted line breaks) in characters, 16 Mi: far beyond any model's context.</summary>
+    public const int MaxRecordChars = 16 << 20;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads the whole file at <paramref name="path"/>.</summary>
@@ -26,6 +32,13 @@ public static class DelimitedTextReader
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Delimited text file '{path}' does not exist.", path);
+        }
+
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+        {
+            throw new InvalidDataException(
+                $"{path}: the file is {length:N0} bytes, more than the {MaxFileBytes:N0}-byte limit for delimited text; split it into smaller files.");
         }
 
         string text;
@@ -119,9 +132,11 @@ public static class DelimitedTextReader
             }
 
             int recordLine = this.line;
+            int recordStart = position;
             this.fields.Clear();
             while (true)
             {
+
                 if (position < text.Length && text[position] == '"')
                 {
                     ReadQuotedField(dataRow);
@@ -129,6 +144,13 @@ public static class DelimitedTextReader
                 else
                 {
                     ReadUnquotedField();
+                }
+
+                if (position - recordStart > MaxRecordChars)
+                {
+                    throw new InvalidDataException(
+                        $"{source}: line {recordLine} ({Describe(dataRow)}) is longer than the {MaxRecordChars:N0}-character limit for one record " +
+                        "(not a delimited text file, or the wrong delimiter).");
                 }
 
                 this.fields.Add(this.field.ToString());
@@ -158,9 +180,17 @@ public static class DelimitedTextReader
         private void ReadQuotedField(int dataRow)
         {
             int openLine = this.line;
+            int openAt = position;
             position++; // opening quote
             while (true)
             {
+                if (position - openAt > MaxRecordChars)
+                {
+                    throw new InvalidDataException(
+                        $"{source}: line {openLine} ({Describe(dataRow)}): a quoted field opened on this line runs past the {MaxRecordChars:N0}-character limit for one record; " +
+                        "a quote inside a quoted field must be doubled (\"\").");
+                }
+
                 if (position >= text.Length)
                 {
                     throw new InvalidDataException(

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.MLNet.Formats.Json;
 
 namespace FineTune.MLNet.Peft;
 
@@ -96,14 +97,10 @@ public sealed record PeftAdapterConfig
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Adapter config '{path}' does not exist.", path);
         JsonObject o;
-        try
+        using (var doc = JsonInput.ParseFile(path, "Adapter config", (problem, inner) => new InvalidDataException($"Adapter config '{path}' {problem}.", inner), JsonInput.MaxConfigFileBytes))
         {
-            o = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            o = JsonNode.Parse(doc.RootElement.GetRawText()) as JsonObject
                 ?? throw new InvalidDataException($"Adapter config '{path}' must hold a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Adapter config '{path}' is not valid JSON: {e.Message}", e);
         }
         string? Str(string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : o[key] is null ? null
             : throw new InvalidDataException($"Adapter config '{path}': field '{key}' must be a string, got {o[key]!.ToJsonString()}.");

@@ -5,10 +5,15 @@ namespace FineTune.MLNet.ChatTemplates.Jinja;
 /// <summary>Walks the AST and writes the rendered text; expressions follow Python/Jinja value semantics.</summary>
 internal sealed class Evaluator
 {
-    public static string Render(IReadOnlyList<Node> body, Scope scope)
+    private readonly RenderBudget _budget;
+
+    private Evaluator(RenderBudget budget) => _budget = budget;
+
+    public static string Render(IReadOnlyList<Node> body, Scope scope, RenderBudget budget)
     {
+        using var _ = budget.Enter();
         var output = new StringBuilder();
-        var signal = new Evaluator().Execute(body, scope, output);
+        var signal = new Evaluator(budget).Execute(body, scope, output);
         if (signal != LoopSignal.None)
         {
             throw new ChatTemplateException($"'{{% {signal.ToString().ToLowerInvariant()} %}}' outside of a for loop");
@@ -21,6 +26,7 @@ internal sealed class Evaluator
     {
         foreach (Node node in nodes)
         {
+            _budget.Tick();
             LoopSignal signal;
             try
             {
@@ -45,10 +51,10 @@ internal sealed class Evaluator
         switch (node)
         {
             case TextNode text:
-                output.Append(text.Text);
+                Append(output, text.Text);
                 return LoopSignal.None;
             case OutputNode print:
-                output.Append(PyOps.ToStr(Eval(print.Value, scope)));
+                Append(output, PyOps.ToStr(Eval(print.Value, scope)));
                 return LoopSignal.None;
             case IfNode ifNode:
                 foreach (IfBranch branch in ifNode.Branches)
@@ -85,6 +91,12 @@ internal sealed class Evaluator
         }
     }
 
+    private void Append(StringBuilder output, string text)
+    {
+        _budget.CheckChars((double)output.Length + text.Length, "the rendered output");
+        output.Append(text);
+    }
+
     private void ExecuteFor(ForNode node, Scope scope, StringBuilder output)
     {
         var items = PyOps.Iterate(Eval(node.Iterable, scope));
@@ -92,6 +104,7 @@ internal sealed class Evaluator
         {
             items = items.Where(item =>
             {
+                _budget.Iteration();
                 var filterScope = new Scope(scope);
                 BindTargets(filterScope, node.Targets, item);
                 return PyOps.IsTruthy(Eval(node.Filter, filterScope));
@@ -111,6 +124,7 @@ internal sealed class Evaluator
         var loop = new LoopInfo(items);
         for (int i = 0; i < items.Count; i++)
         {
+            _budget.Iteration();
             var iteration = new Scope(scope);
             BindTargets(iteration, node.Targets, items[i]);
             loop.Index0 = i;
@@ -167,6 +181,7 @@ internal sealed class Evaluator
             throw new ChatTemplateException($"macro '{macro.Name}' takes {macro.Parameters.Count} arguments, got {args.Count}");
         }
 
+        using var depth = _budget.Call(macro.Name);
         var callScope = new Scope(definitionScope);
         for (int i = 0; i < macro.Parameters.Count; i++)
         {
@@ -185,6 +200,7 @@ internal sealed class Evaluator
 
     private object? Eval(Expr expr, Scope scope)
     {
+        _budget.Tick();
         switch (expr)
         {
             case LiteralExpr literal:

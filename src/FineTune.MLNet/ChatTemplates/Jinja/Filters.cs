@@ -46,7 +46,7 @@ internal static class Filters
                     parts = parts.Select(p => Lookup.Path(p, joinAttribute)).ToList();
                 }
 
-                return string.Join(separator, parts.Select(PyOps.ToStr));
+                return PyOps.Join(separator, parts);
             case "replace":
                 return Methods.Replace(
                     PyOps.ToStr(value), PyOps.ToStr(Arg(0, "old")), PyOps.ToStr(Arg(1, "new")), Arg(2, "count") is long c ? c : -1);
@@ -215,8 +215,10 @@ internal static class Filters
 
     private static string Indent(string s, object? width, bool first, bool blank)
     {
-        string pad = width is string w ? w : new string(' ', width is long n ? (int)n : 4);
         string[] lines = s.Split('\n');
+        long padChars = width is string w0 ? w0.Length : width is long n0 ? Math.Max(0, n0) : 4;
+        RenderBudget.Current.CheckChars((double)padChars * lines.Length + s.Length, "indent()");
+        string pad = width is string w ? w : new string(' ', (int)padChars);
         var sb = new StringBuilder();
         for (int i = 0; i < lines.Length; i++)
         {

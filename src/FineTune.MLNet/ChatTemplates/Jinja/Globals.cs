@@ -63,6 +63,8 @@ internal static class Globals
             throw new ChatTemplateException("range() arg 3 must not be zero");
         }
 
+        double count = step > 0 ? Math.Ceiling(((double)stop - start) / step) : Math.Ceiling(((double)start - stop) / -(double)step);
+        RenderBudget.Current.CheckItems(count, $"range({string.Join(", ", n)})");
         var result = new List<object?>();
         for (long i = start; step > 0 ? i < stop : i > stop; i += step)
         {

@@ -49,7 +49,7 @@ internal static class Methods
 
             case "find": return (long)s.IndexOf(RequireString(Arg(args, kwargs, 0, "sub"), "find", "sub"), StringComparison.Ordinal);
             case "count": return (long)CountOccurrences(s, RequireString(Arg(args, kwargs, 0, "sub"), "count", "sub"));
-            case "join": return string.Join(s, PyOps.Iterate(Arg(args, kwargs, 0, "iterable")).Select(PyOps.ToStr));
+            case "join": return PyOps.Join(s, PyOps.Iterate(Arg(args, kwargs, 0, "iterable")));
             case "isdigit": return s.Length > 0 && s.All(char.IsDigit);
             case "isspace": return s.Length > 0 && s.All(char.IsWhiteSpace);
             case "isalpha": return s.Length > 0 && s.All(char.IsLetter);
@@ -139,6 +139,13 @@ internal static class Methods
 
     public static string Replace(string s, string old, string replacement, long count)
     {
+        if (replacement.Length > old.Length)
+        {
+            double hits = old.Length == 0 ? s.Length + 1 : CountOccurrences(s, old);
+            if (count >= 0) hits = Math.Min(hits, count);
+            RenderBudget.Current.CheckChars(s.Length + hits * (replacement.Length - old.Length), "replace()");
+        }
+
         if (count < 0)
         {
             return old.Length == 0

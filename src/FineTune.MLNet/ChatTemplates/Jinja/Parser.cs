@@ -10,13 +10,20 @@ namespace FineTune.MLNet.ChatTemplates.Jinja;
 internal sealed partial class Parser
 {
     private readonly List<Token> _tokens;
+    private readonly int _maxDepth;
     private int _index;
+    private int _depth;
 
-    private Parser(List<Token> tokens) => _tokens = tokens;
-
-    public static IReadOnlyList<Node> Parse(string source)
+    private Parser(List<Token> tokens, int maxDepth)
     {
-        var parser = new Parser(Lexer.Tokenize(source));
+        _tokens = tokens;
+        _maxDepth = maxDepth;
+    }
+
+    /// <summary>Parses a template; blocks and expressions may nest <paramref name="maxDepth"/> levels (ChatTemplateLimits.MaxDepth).</summary>
+    public static IReadOnlyList<Node> Parse(string source, int maxDepth = 64)
+    {
+        var parser = new Parser(Lexer.Tokenize(source), maxDepth);
         var body = parser.ParseBody(out string? endTag);
         if (endTag is not null)
         {
@@ -77,8 +84,25 @@ internal sealed partial class Parser
         }
     }
 
+    /// <summary>One level deeper (a block or a sub-expression); dispose to come back up.</summary>
+    private DepthScope Deeper(Token at)
+    {
+        if (++_depth > _maxDepth)
+        {
+            throw Error($"blocks or expressions nest deeper than MaxDepth = {_maxDepth}", at);
+        }
+
+        return new DepthScope(this);
+    }
+
+    private readonly struct DepthScope(Parser parser) : IDisposable
+    {
+        public void Dispose() => parser._depth--;
+    }
+
     private Node ParseStatement()
     {
+        using var nesting = Deeper(Current);
         Token keyword = Expect(TokenKind.Name, "a statement name such as 'if', 'for' or 'set'");
         switch (keyword.Value)
         {

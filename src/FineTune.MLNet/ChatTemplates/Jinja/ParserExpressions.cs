@@ -169,6 +169,7 @@ internal sealed partial class Parser
     private Expr ParseUnary(bool withFilter)
     {
         Token token = Current;
+        using var nesting = Deeper(token);
         Expr expr;
         if (token.IsOperator("-") || token.IsOperator("+"))
         {
@@ -205,7 +206,9 @@ internal sealed partial class Parser
 
                 return new LiteralExpr(text, token.Line, token.Column);
             case TokenKind.Integer:
-                return new LiteralExpr(long.Parse(token.Value, CultureInfo.InvariantCulture), token.Line, token.Column);
+                return long.TryParse(token.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long integer)
+                    ? new LiteralExpr(integer, token.Line, token.Column)
+                    : throw Error($"integer literal {token.Value} does not fit in 64 bits", token);
             case TokenKind.Float:
                 return new LiteralExpr(double.Parse(token.Value, CultureInfo.InvariantCulture), token.Line, token.Column);
             case TokenKind.Operator when token.Value == "(":
@@ -306,7 +309,8 @@ internal sealed partial class Parser
                     ? Next()
                     : throw Error($"unexpected {Current.Describe()}: expected an attribute name after '.'", Current);
                 expr = name.Kind == TokenKind.Integer
-                    ? new ItemExpr(expr, new LiteralExpr(long.Parse(name.Value, CultureInfo.InvariantCulture), name.Line, name.Column), token.Line, token.Column)
+                    ? new ItemExpr(expr, new LiteralExpr(long.TryParse(name.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long at)
+                        ? at : throw Error($"index {name.Value} does not fit in 64 bits", name), name.Line, name.Column), token.Line, token.Column)
                     : new AttributeExpr(expr, name.Value, token.Line, token.Column);
             }
             else if (token.IsOperator("["))

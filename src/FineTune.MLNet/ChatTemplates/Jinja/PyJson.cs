@@ -60,6 +60,9 @@ internal static class PyJson
 
     private static void WriteContainer(StringBuilder sb, char open, char close, int count, string? indent, string itemSep, int level, Action<int> writeItem)
     {
+        var budget = RenderBudget.Current;
+        budget.CheckDepth(level + 1);
+        budget.Tick();
         sb.Append(open);
         if (count == 0)
         {
@@ -76,10 +79,12 @@ internal static class PyJson
 
             if (indent is not null)
             {
+                budget.CheckChars(sb.Length + (double)indent.Length * (level + 1), "tojson");
                 sb.Append('\n').Append(string.Concat(Enumerable.Repeat(indent, level + 1)));
             }
 
             writeItem(i);
+            budget.CheckChars(sb.Length, "tojson");
         }
 
         if (indent is not null)

@@ -47,7 +47,9 @@ internal static class PyOps
         _ => Repr(value),
     };
 
-    public static string Repr(object? value)
+    public static string Repr(object? value) => Repr(value, 0);
+
+    private static string Repr(object? value, int depth)
     {
         switch (value)
         {
@@ -64,14 +66,49 @@ internal static class PyOps
             case Undefined:
                 return "";
             case List<object?> list:
-                return "[" + string.Join(", ", list.Select(Repr)) + "]";
+                return BoundedJoin("[", list.Select(item => Repr(item, depth + 1)), "]", depth);
             case OrderedDictionary<string, object?> dict:
-                return "{" + string.Join(", ", dict.Select(kv => ReprString(kv.Key) + ": " + Repr(kv.Value))) + "}";
+                return BoundedJoin("{", dict.Select(kv => ReprString(kv.Key) + ": " + Repr(kv.Value, depth + 1)), "}", depth);
             case Namespace ns:
-                return "<Namespace " + string.Join(", ", ns.Attributes.Select(kv => kv.Key + "=" + Repr(kv.Value))) + ">";
+                return BoundedJoin("<Namespace ", ns.Attributes.Select(kv => kv.Key + "=" + Repr(kv.Value, depth + 1)), ">", depth);
             default:
                 return "<" + TypeName(value) + ">";
         }
+    }
+
+    /// <summary>open + parts joined by ", " + close, refused as soon as it outgrows the render's string limit.</summary>
+    private static string BoundedJoin(string open, IEnumerable<string> parts, string close, int depth)
+    {
+        var budget = RenderBudget.Current;
+        budget.CheckDepth(depth + 1);
+        budget.Tick();
+        var sb = new StringBuilder(open);
+        bool first = true;
+        foreach (string part in parts)
+        {
+            budget.CheckChars((double)sb.Length + part.Length + 2, "the printed value");
+            sb.Append(first ? "" : ", ").Append(part);
+            first = false;
+        }
+
+        return sb.Append(close).ToString();
+    }
+
+    /// <summary>Python <c>sep.join(parts)</c>, refused before it outgrows the render's string limit.</summary>
+    public static string Join(string separator, IEnumerable<object?> parts)
+    {
+        var budget = RenderBudget.Current;
+        var sb = new StringBuilder();
+        bool first = true;
+        foreach (object? part in parts)
+        {
+            string text = ToStr(part);
+            budget.CheckChars((double)sb.Length + separator.Length + text.Length, "join()");
+            sb.Append(first ? "" : separator).Append(text);
+            first = false;
+        }
+
+        return sb.ToString();
     }
 
     private static string ReprString(string s)
@@ -195,6 +232,7 @@ internal static class PyOps
             return IsIntegral(a) && IsIntegral(b) ? AsLong(a) == AsLong(b) : AsDouble(a) == AsDouble(b);
         }
 
+        RenderBudget.Current.Tick();
         return (a, b) switch
         {
             (null, null) => true,
@@ -226,6 +264,7 @@ internal static class PyOps
 
         if (a is List<object?> la && b is List<object?> lb)
         {
+            RenderBudget.Current.Tick();
             for (int i = 0; i < Math.Min(la.Count, lb.Count); i++)
             {
                 if (!Equals(la[i], lb[i]))
@@ -275,7 +314,9 @@ internal static class PyOps
     {
         if (op == "~")
         {
-            return ToStr(a) + ToStr(b);
+            string left = ToStr(a), right = ToStr(b);
+            RenderBudget.Current.CheckChars((double)left.Length + right.Length, "the string concatenation");
+            return left + right;
         }
 
         if (a is Undefined ua)
@@ -296,14 +337,17 @@ internal static class PyOps
         switch (op, a, b)
         {
             case ("+", string x, string y):
+                RenderBudget.Current.CheckChars((double)x.Length + y.Length, "the string concatenation");
                 return x + y;
             case ("+", List<object?> x, List<object?> y):
+                RenderBudget.Current.CheckItems((double)x.Count + y.Count, "the list concatenation");
                 return x.Concat(y).ToList();
             case ("*", string s, long n):
-                return string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, n)));
+                return RepeatString(s, n);
             case ("*", long n, string s):
-                return string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, n)));
+                return RepeatString(s, n);
             case ("*", List<object?> l, long n):
+                RenderBudget.Current.CheckItems((double)l.Count * Math.Max(0, n), $"list * {n}");
                 return Enumerable.Repeat(l, (int)Math.Max(0, n)).SelectMany(x => x).ToList();
             case ("%", string format, _):
                 return PercentFormat(format, b);
@@ -315,7 +359,39 @@ internal static class PyOps
         throw new ChatTemplateException(verb);
     }
 
+    private static string RepeatString(string s, long n)
+    {
+        RenderBudget.Current.CheckChars((double)s.Length * Math.Max(0, n), $"str * {n}");
+        return string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, n)));
+    }
+
+    /// <summary>Integer x ** y (y >= 0) by squaring; Python has big integers, this interpreter has 64 bits and says so.</summary>
+    private static long IntegerPower(long x, long y)
+    {
+        long result = 1;
+        while (y > 0)
+        {
+            if ((y & 1) == 1) result = checked(result * x);
+            y >>= 1;
+            if (y > 0) x = checked(x * x);
+        }
+
+        return result;
+    }
+
     private static object Arithmetic(string op, object? a, object? b)
+    {
+        try
+        {
+            return UncheckedArithmetic(op, a, b);
+        }
+        catch (OverflowException)
+        {
+            throw new ChatTemplateException($"integer overflow: {Repr(a)} {op} {Repr(b)} does not fit in 64 bits");
+        }
+    }
+
+    private static object UncheckedArithmetic(string op, object? a, object? b)
     {
         bool integral = IsIntegral(a) && IsIntegral(b);
         if (op == "/")
@@ -329,25 +405,25 @@ internal static class PyOps
             long x = AsLong(a), y = AsLong(b);
             switch (op)
             {
-                case "+": return x + y;
-                case "-": return x - y;
-                case "*": return x * y;
+                case "+": return checked(x + y);
+                case "-": return checked(x - y);
+                case "*": return checked(x * y);
                 case "//":
                     if (y == 0)
                     {
                         throw new ChatTemplateException("integer division or modulo by zero");
                     }
 
-                    return FloorDiv(x, y);
+                    return checked(FloorDiv(x, y));
                 case "%":
                     if (y == 0)
                     {
                         throw new ChatTemplateException("integer division or modulo by zero");
                     }
 
-                    return x - (FloorDiv(x, y) * y);
+                    return y == -1 ? 0L : x - (FloorDiv(x, y) * y);
                 case "**":
-                    return y >= 0 ? (object)(long)Math.Pow(x, y) : Math.Pow(x, y);
+                    return y >= 0 ? (object)IntegerPower(x, y) : Math.Pow(x, y);
             }
         }
 
@@ -380,7 +456,7 @@ internal static class PyOps
 
     public static object? Negate(object? value) => value switch
     {
-        long l => (object)(-l),
+        long l => l == long.MinValue ? throw new ChatTemplateException("integer overflow: -(" + l + ") does not fit in 64 bits") : (object)(-l),
         double d => -d,
         bool b => b ? -1L : 0L,
         Undefined u => throw new ChatTemplateException(u.Hint),

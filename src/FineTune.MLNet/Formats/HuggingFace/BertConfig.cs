@@ -95,6 +95,9 @@ public sealed record BertConfig
         Require(IsProbability(HiddenDropoutProb), nameof(HiddenDropoutProb), $"must be in [0, 1), got {HiddenDropoutProb}");
         Require(IsProbability(AttentionProbsDropoutProb), nameof(AttentionProbsDropoutProb), $"must be in [0, 1), got {AttentionProbsDropoutProb}");
         Require(ClassifierDropout is null || IsProbability(ClassifierDropout.Value), nameof(ClassifierDropout), $"must be null or in [0, 1), got {ClassifierDropout}");
+        var parameters = ModelMemory.ParameterCount(this);
+        Require(parameters <= ModelMemory.MaxParameters, nameof(NumHiddenLayers),
+            $"with HiddenSize {HiddenSize}, IntermediateSize {IntermediateSize} and VocabSize {VocabSize} describes {parameters:E2} parameters, more than the {ModelMemory.MaxParameters:E0} any real model has (corrupt or hostile config)");
     }
 
     /// <summary>Reads a Hugging Face <c>config.json</c> (model_type bert or distilbert) and validates it.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
+using FineTune.MLNet.Formats.Json;
 using FineTune.MLNet.Formats.SafeTensors;
 
 namespace FineTune.MLNet.Formats.HuggingFace;
@@ -16,6 +17,9 @@ public static class HfCheckpoint
 {
     public const string SingleFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
+
+    /// <summary>Cap on <c>model.safetensors.index.json</c>: real ones list a few thousand tensors in well under a megabyte.</summary>
+    public const long MaxIndexBytes = 64L << 20;
 
     private static readonly string[] PickleFileNames = ["pytorch_model.bin", "pytorch_model.bin.index.json"];
     private static readonly string[] PickleExtensions = [".pt", ".pth", ".ckpt", ".bin"];
@@ -174,13 +178,9 @@ public static class HfCheckpoint
     private static Dictionary<string, string> ReadWeightMap(string indexPath)
     {
         JsonNode? root;
-        try
+        using (var doc = JsonInput.ParseFile(indexPath, "Checkpoint index", (problem, inner) => new SafeTensorsFormatException(indexPath, "the index " + problem, inner), MaxIndexBytes))
         {
-            root = JsonNode.Parse(File.ReadAllText(indexPath));
-        }
-        catch (JsonException e)
-        {
-            throw new SafeTensorsFormatException(indexPath, $"the index is not valid JSON ({e.Message})", e);
+            root = JsonNode.Parse(doc.RootElement.GetRawText());
         }
         if (root is not JsonObject obj || obj["weight_map"] is not JsonObject map)
         {
@@ -189,7 +189,8 @@ public static class HfCheckpoint
         var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in map)
         {
-            if (value is not JsonValue v || !v.TryGetValue<string>(out var shard) || shard.Length == 0)
+            if (value is not JsonValue v || !v.TryGetValue<string>(out var shard) || shard.Length == 0
+                || shard.Contains('\0'))
             {
                 throw new SafeTensorsFormatException(indexPath, $"weight_map entry '{name}' must be a shard file name");
             }

@@ -42,16 +42,7 @@ public static class HfEncoderConfig
         {
             throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
         }
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Config file '{path}' is not valid JSON: {e.Message}", e);
-        }
-        using (doc)
+        using (var doc = JsonInput.ParseFile(path, "Config file", (problem, inner) => new InvalidDataException($"Config file '{path}' {problem}.", inner), JsonInput.MaxConfigFileBytes))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {

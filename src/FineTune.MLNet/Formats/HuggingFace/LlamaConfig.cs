@@ -115,6 +115,9 @@ public sealed record LlamaConfig
         Require(PadTokenId is null || (PadTokenId >= 0 && PadTokenId < VocabSize), "pad_token_id", $"must be in [0, vocab_size={VocabSize}), got {PadTokenId}");
         Require(SlidingWindow is null || SlidingWindow > 0, "sliding_window", $"must be null or > 0, got {SlidingWindow}");
         RopeScaling?.Validate();
+        var parameters = ModelMemory.ParameterCount(this);
+        Require(parameters <= ModelMemory.MaxParameters, "num_hidden_layers",
+            $"with hidden_size {HiddenSize}, intermediate_size {IntermediateSize} and vocab_size {VocabSize} describes {parameters:E2} parameters, more than the {ModelMemory.MaxParameters:E0} any real model has (corrupt or hostile config)");
     }
 
     /// <summary>Reads and validates a Hugging Face <c>config.json</c>; errors name the file and the field.</summary>

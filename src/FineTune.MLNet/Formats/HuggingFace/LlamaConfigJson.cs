@@ -17,16 +17,7 @@ internal static class LlamaConfigJson
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Config file '{path}' is not valid JSON: {e.Message}", e);
-        }
-        using var _ = doc;
+        using var doc = JsonInput.ParseFile(path, "Config file", (problem, inner) => new InvalidDataException($"Config file '{path}' {problem}.", inner), JsonInput.MaxConfigFileBytes);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"Config file '{path}' must hold a JSON object.");
         var f = new JsonFields($"Config file '{path}'");

@@ -48,6 +48,18 @@ public static class OnnxModelReader
     /// <summary>Parses <paramref name="bytes"/>; returned tensors share this memory.</summary>
     public static OnnxModel Read(ReadOnlyMemory<byte> bytes, string sourceName = "bytes")
     {
+        try
+        {
+            return ReadModel(bytes, sourceName);
+        }
+        catch (OnnxFormatException e) when (!e.Message.Contains($"'{sourceName}'", StringComparison.Ordinal))
+        {
+            throw new OnnxFormatException($"ONNX model '{sourceName}': {e.Message}", e); // tensor checks do not know the file
+        }
+    }
+
+    private static OnnxModel ReadModel(ReadOnlyMemory<byte> bytes, string sourceName)
+    {
         if (!BitConverter.IsLittleEndian)
         {
             throw new PlatformNotSupportedException("The ONNX reader assumes a little-endian host.");

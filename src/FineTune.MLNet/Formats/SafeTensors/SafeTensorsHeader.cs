@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using FineTune.MLNet.Formats.Json;
 
 namespace FineTune.MLNet.Formats.SafeTensors;
 
@@ -89,16 +90,7 @@ internal sealed class SafeTensorsHeader
         {
             throw Bad(path, "the header must be a JSON object starting with '{'");
         }
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(bytes);
-        }
-        catch (JsonException e)
-        {
-            throw Bad(path, $"the header is not valid JSON ({e.Message})", e);
-        }
-        using (doc)
+        using (var doc = JsonInput.Parse(bytes, (problem, inner) => Bad(path, "the header " + problem, inner)))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {

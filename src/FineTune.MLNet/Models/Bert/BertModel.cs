@@ -19,6 +19,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public BertModel(BertConfig config, LoraSettings? lora = null) : base(nameof(BertModel))
     {
         config.Validate();
+        ModelMemory.EnsureFits(ModelMemory.ParameterCount(config), sizeof(float), $"{config.ModelType} config");
         Config = config;
         embeddings = new BertEmbeddings(config);
         encoder = new BertEncoder(config, lora);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.Json;
 using FineTune.MLNet.Import.MiniLm;
 using FineTune.MLNet.Tokenization;
 using static TorchSharp.torch;
@@ -69,19 +70,13 @@ public sealed class PretrainedEncoder : IDisposable
         var tokenizerConfig = Path.Combine(directory, "tokenizer_config.json");
         if (File.Exists(tokenizerConfig))
         {
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllText(tokenizerConfig));
-                var root = doc.RootElement;
-                if (root.TryGetProperty("do_lower_case", out var lc) && lc.ValueKind is JsonValueKind.True or JsonValueKind.False)
-                    options = options with { LowerCase = lc.GetBoolean() };
-                if (root.TryGetProperty("strip_accents", out var sa) && sa.ValueKind is JsonValueKind.True or JsonValueKind.False)
-                    options = options with { StripAccents = sa.GetBoolean() };
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{tokenizerConfig} is not valid JSON: {e.Message}", e);
-            }
+            using var doc = JsonInput.ParseFile(tokenizerConfig, "Tokenizer config",
+                (problem, inner) => new InvalidDataException($"{tokenizerConfig} {problem}.", inner), JsonInput.MaxConfigFileBytes);
+            var root = doc.RootElement;
+            if (JsonFields.Get(root, "do_lower_case") is { ValueKind: JsonValueKind.True or JsonValueKind.False } lc)
+                options = options with { LowerCase = lc.GetBoolean() };
+            if (JsonFields.Get(root, "strip_accents") is { ValueKind: JsonValueKind.True or JsonValueKind.False } sa)
+                options = options with { StripAccents = sa.GetBoolean() };
         }
         return (File.ReadAllBytes(vocabPath), options);
     }

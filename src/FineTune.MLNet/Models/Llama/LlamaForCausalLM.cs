@@ -23,6 +23,8 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(config);
         lora?.Validate();
+        config.Validate();
+        ModelMemory.EnsureFits(ModelMemory.ParameterCount(config), sizeof(float), $"{config.ModelType} config");
         model = new LlamaModel(config, lora);
         lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();

@@ -134,7 +134,7 @@ internal sealed class BpeMerger
 
     private int Lookup(string token, int rank) =>
         this.vocab.TryGetValue(token, out int id) ? id
-            : throw new InvalidDataException($"model.merges[{rank}]: token '{token}' is not in model.vocab.");
+            : throw new InvalidDataException($"tokenizer.json: model.merges[{rank}]: token '{token}' is not in model.vocab.");
 
     private static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 }

@@ -76,8 +76,8 @@ internal sealed record HfTokenizerJson
 
     internal static JsonDocument ParseFile(string path)
     {
-        try { return JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{Path.GetFileName(path)}: not valid JSON ({e.Message}).", e); }
+        string name = Path.GetFileName(path);
+        return JsonInput.ParseFile(path, name, (problem, inner) => new InvalidDataException($"{name} {problem}.", inner));
     }
 
     private static List<(string, string)> ReadMerges(JsonFields r, JsonElement model)
@@ -112,7 +112,8 @@ internal sealed record HfTokenizerJson
         foreach (var t in json.EnumerateArray())
         {
             string at = $"added_tokens[{i++}]";
-            if (!t.TryGetProperty("id", out var id) || !id.TryGetInt32(out int idValue)) throw r.Error(at + ".id", "expected an integer.");
+            if (t.ValueKind != JsonValueKind.Object) throw r.Mistyped(at, "an object", t);
+            if (!t.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int idValue) || idValue < 0) throw r.Error(at + ".id", "expected an integer.");
             string content = r.String(t, "content", at + ".content") ?? throw r.Error(at + ".content", "is missing.");
             list.Add(new HfAddedToken(idValue, content, r.Bool(t, "special", false), r.Bool(t, "lstrip", false),
                 r.Bool(t, "rstrip", false), r.Bool(t, "single_word", false)));
@@ -202,6 +203,7 @@ internal sealed record HfTokenizerJson
         foreach (var piece in r.Items(p, "single", at))
         {
             string pieceAt = $"{at}.single[{k++}]";
+            if (piece.ValueKind != JsonValueKind.Object) throw r.Mistyped(pieceAt, "an object", piece);
             if (piece.TryGetProperty("Sequence", out _)) { seenSequence = true; continue; }
             if (!piece.TryGetProperty("SpecialToken", out var special) || r.String(special, "id", pieceAt + ".SpecialToken.id") is not { } name)
                 throw r.Error(pieceAt, "expected {\"Sequence\": ...} or {\"SpecialToken\": {\"id\": ...}}.");
@@ -213,9 +215,11 @@ internal sealed record HfTokenizerJson
     private static IEnumerable<int> TemplateIds(JsonFields r, JsonElement processor, string name, string at,
         Dictionary<string, int> vocab, List<HfAddedToken> added)
     {
-        if (processor.TryGetProperty("special_tokens", out var specials) && specials.TryGetProperty(name, out var entry)
-            && entry.TryGetProperty("ids", out var ids) && ids.ValueKind == JsonValueKind.Array)
-            return ids.EnumerateArray().Select(e => e.GetInt32()).ToList();
+        if (r.Object(processor, "special_tokens", $"{at}.special_tokens") is { } specials
+            && r.Object(specials, name, $"{at}.special_tokens[\"{name}\"]") is { } entry
+            && JsonFields.Get(entry, "ids") is { ValueKind: JsonValueKind.Array } ids)
+            return ids.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int id) && id >= 0
+                ? id : throw r.Mistyped($"{at}.special_tokens[\"{name}\"].ids[{i}]", "a non-negative integer id", e)).ToList();
         if (added.FirstOrDefault(a => a.Content == name) is { } token) return [token.Id];
         if (vocab.TryGetValue(name, out int id)) return [id];
         throw r.Error($"{at}.special_tokens", $"template token '{name}' has no id.");

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace FineTune.MLNet.Tokenization.HuggingFace;
@@ -11,24 +12,36 @@ internal sealed class SentencePieceModel : IHfTokenModel
 {
     public const string FileName = "tokenizer.model";
 
+    /// <summary>Cap on tokenizer.model: real ones are 0.5 to 5 MB.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
     private readonly LlamaTokenizer tokenizer;
     private readonly IReadOnlyDictionary<int, string> addedById;
     private readonly Dictionary<string, int> vocab;
 
     public SentencePieceModel(string path, IEnumerable<HfAddedToken> addedTokens)
     {
-        using (var stream = File.OpenRead(path))
+        var bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes, "SentencePiece model");
+        try
         {
-            try { this.tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false); }
-            catch (Exception e) when (e is not IOException)
-            {
-                throw new InvalidDataException($"{FileName}: not a SentencePiece BPE model that Microsoft.ML.Tokenizers can read ({e.Message}).", e);
-            }
+            // Microsoft.ML.Tokenizers parses the protobuf; whatever it throws for bad bytes (InvalidProtocolBufferException
+            // is an IOException, others are ArgumentException, IndexOutOfRange, ...) means the file is not a model.
+            this.tokenizer = LlamaTokenizer.Create(new MemoryStream(bytes, writable: false), addBeginOfSentence: false, addEndOfSentence: false);
+            vocab = new Dictionary<string, int>(this.tokenizer.Vocabulary, StringComparer.Ordinal);
         }
-        vocab = new Dictionary<string, int>(this.tokenizer.Vocabulary, StringComparer.Ordinal);
-        addedById = addedTokens.Where(a => a.Id >= vocab.Count).ToDictionary(a => a.Id, a => a.Content);
+        catch (Exception e)
+        {
+            throw new InvalidDataException($"{FileName}: not a SentencePiece BPE model that Microsoft.ML.Tokenizers can read ({e.Message}).", e);
+        }
+        int modelIds = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
+        foreach (var (name, id) in new[] { ("bos_id", BosId), ("eos_id", EosId), ("unk_id", this.tokenizer.UnknownId) })
+        {
+            if (id < 0 || id >= modelIds)
+                throw new InvalidDataException($"{FileName}: trainer_spec.{name} is {id}, outside the model's {modelIds} pieces.");
+        }
+        addedById = addedTokens.Where(a => a.Id >= modelIds).ToDictionary(a => a.Id, a => a.Content);
         foreach (var (id, content) in addedById) vocab[content] = id;
-        IdLimit = Math.Max(this.tokenizer.Vocabulary.Count, addedById.Count == 0 ? 0 : addedById.Keys.Max() + 1);
+        IdLimit = Math.Max(modelIds, addedById.Count == 0 ? 0 : addedById.Keys.Max() + 1);
     }
 
     public int IdLimit { get; }
@@ -37,8 +50,16 @@ internal sealed class SentencePieceModel : IHfTokenModel
 
     public int EosId => this.tokenizer.EndOfSentenceId;
 
-    public void EncodeSegment(string segment, bool atOrigin, List<int> ids) =>
-        ids.AddRange(this.tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false));
+    public void EncodeSegment(string segment, bool atOrigin, List<int> ids)
+    {
+        foreach (int id in this.tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false))
+        {
+            // A model whose byte-fallback pieces (<0x00>..<0xFF>) are missing or out of order maps bytes past its pieces.
+            if (id < 0 || id >= IdLimit)
+                throw new InvalidDataException($"{FileName}: encoding gave id {id}, outside the model's {IdLimit} ids (a corrupt byte-fallback table).");
+            ids.Add(id);
+        }
+    }
 
     public string Decode(IReadOnlyList<int> ids)
     {
