@@ -107,13 +107,12 @@ internal static class DpoCommand
 
     private static DpoFineTuneOptions BuildOptions(Args a, DpoProgressLine bar)
     {
-        if (!a.Model.Exists) throw new DirectoryNotFoundException($"--model: folder '{a.Model.FullName}' does not exist.");
         if (a.Adapter is { Exists: false }) throw new DirectoryNotFoundException($"--adapter: folder '{a.Adapter.FullName}' does not exist.");
         if (a.Adapter is not null && a.Lora.QuantizeBase)
             throw new ArgumentException("--qlora applies to fresh adapters only; with --adapter the base model is loaded in full precision. Drop one of them.");
         var options = new DpoFineTuneOptions
         {
-            Model = a.Model.FullName,
+            Model = CausalLmArguments.Name(a.Model),
             AdapterPath = a.Adapter?.FullName,
             PromptColumnName = a.PromptColumn,
             ChosenColumnName = a.ChosenColumn,

@@ -36,10 +36,11 @@ internal static class ExportGgufCommand
         try
         {
             var exportType = GgufExportTypes.Parse(type);
-            if (!File.Exists(Path.Combine(model.FullName, "config.json")))
-                throw new DirectoryNotFoundException($"--model: '{model.FullName}' is not a model folder (no config.json).");
+            var folder = CausalLmArguments.Folder(model);
+            if (!File.Exists(Path.Combine(folder, "config.json")))
+                throw new DirectoryNotFoundException($"--model: '{folder}' is not a model folder (no config.json).");
             using var llm = CausalLmArguments.Load(model, adapter, "cpu");
-            var result = LlamaGgufExporter.Export(llm, model.FullName, output.FullName, new GgufExportOptions { Type = exportType });
+            var result = LlamaGgufExporter.Export(llm, folder, output.FullName, new GgufExportOptions { Type = exportType });
             Console.WriteLine($"wrote {result.Path} ({result.Bytes / 1e6:F2} MB; tokenizer {result.TokenizerModel}; "
                 + $"tensors {string.Join(", ", result.TensorTypes.Select(kv => $"{kv.Value} {kv.Key}"))})");
             return 0;

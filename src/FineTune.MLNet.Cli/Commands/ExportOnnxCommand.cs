@@ -27,8 +27,9 @@ internal static class ExportOnnxCommand
     {
         try
         {
-            var configPath = Path.Combine(model.FullName, "config.json");
-            if (!File.Exists(configPath)) throw new FileNotFoundException($"--model: '{model.FullName}' has no config.json.", configPath);
+            var folder = CausalLmArguments.Folder(model);
+            var configPath = Path.Combine(folder, "config.json");
+            if (!File.Exists(configPath)) throw new FileNotFoundException($"--model: '{folder}' has no config.json.", configPath);
             string modelType;
             using (var doc = JsonDocument.Parse(File.ReadAllText(configPath)))
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -8,7 +9,7 @@ namespace FineTune.MLNet.Cli.Commands;
 /// <summary>
 /// <c>finetune generate</c>: answers one prompt with a checkpoint (and optionally a PEFT adapter). The prompt is formatted
 /// as <c>finetune sft</c> trains (chat template with the generation prompt, or prompt + newline without a template, BOS
-/// first) unless <c>--raw</c>, which encodes the text as it is.
+/// first) unless <c>--raw</c>, which encodes the text as it is. <c>--json</c> prints the prompt ids, the new ids and the text as JSON.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -23,16 +24,17 @@ internal static class GenerateCommand
         var topP = new Option<double?>("--top-p") { Description = "Sample from the smallest set of tokens reaching probability p, in (0, 1]." };
         var seed = new Option<long?>("--seed") { Description = "Seed of the sampler (reproducible sampling)." };
         var raw = new Option<bool>("--raw") { Description = "Encode the prompt as it is, without the chat template." };
-        var command = new Command("generate", "Print the model's answer to one prompt.") { prompt, maxNewTokens, greedy, temperature, topK, topP, seed, raw };
+        var json = new Option<bool>("--json") { Description = "Print {\"prompt_ids\", \"ids\" (the new tokens), \"text\", \"finish_reason\"} as JSON instead of the text." };
+        var command = new Command("generate", "Print the model's answer to one prompt.") { prompt, maxNewTokens, greedy, temperature, topK, topP, seed, raw, json };
         foreach (var option in model.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(model.Model)!, r.GetValue(model.Adapter), r.GetValue(model.Device)!, r.GetValue(prompt)!, r.GetValue(maxNewTokens),
-            r.GetValue(greedy), r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed), r.GetValue(raw))));
+            r.GetValue(greedy), r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed), r.GetValue(raw), r.GetValue(json))));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, DirectoryInfo? Adapter, string Device, string Prompt, int MaxNewTokens,
-        bool Greedy, double? Temperature, int? TopK, double? TopP, long? Seed, bool Raw);
+        bool Greedy, double? Temperature, int? TopK, double? TopP, long? Seed, bool Raw, bool Json);
 
     private static int Run(Args a)
     {
@@ -40,12 +42,19 @@ internal static class GenerateCommand
         {
             var options = Decoding(a);
             using var model = CausalLmArguments.Load(a.Model, a.Adapter, a.Device);
-            var tokenizer = HfTokenizer.FromFolder(a.Model.FullName);
+            var tokenizer = HfTokenizer.FromFolder(CausalLmArguments.Folder(a.Model));
             IReadOnlyList<int> ids = a.Raw
                 ? tokenizer.Encode(a.Prompt, addSpecialTokens: true)
                 : new SftExampleBuilder(tokenizer, new SftDataOptions { MaxLength = 1 << 20 }).PromptIds(a.Prompt);
             var result = new TextGenerator(model, tokenizer).GenerateFromIds([ids], options)[0];
-            Console.WriteLine(a.Raw ? result.Text : result.Text.Trim());
+            var text = a.Raw ? result.Text : result.Text.Trim();
+            Console.WriteLine(!a.Json ? text : JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["prompt_ids"] = ids,
+                ["ids"] = result.TokenIds,
+                ["text"] = text,
+                ["finish_reason"] = result.FinishReason.ToString(),
+            }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return 0;
         }
         catch (Exception e) when (CliErrors.IsBadInput(e))

@@ -108,10 +108,9 @@ internal static class SftCommand
 
     private static LoraFineTuneOptions BuildOptions(Args a)
     {
-        if (!a.Model.Exists) throw new DirectoryNotFoundException($"--model: folder '{a.Model.FullName}' does not exist.");
         var options = new LoraFineTuneOptions
         {
-            Model = a.Model.FullName,
+            Model = CausalLmArguments.Name(a.Model),
             PromptColumnName = a.PromptColumn,
             ResponseColumnName = a.ResponseColumn,
             Lora = a.Lora,

@@ -13,7 +13,8 @@ namespace FineTune.MLNet.Estimators;
 /// </summary>
 public abstract record CausalLmFineTuneOptions : TrainerOptions
 {
-    /// <summary>Hugging Face checkpoint folder of a llama / mistral / qwen2 model (config.json, safetensors, tokenizer.json).</summary>
+    /// <summary>Hugging Face checkpoint folder of a llama / mistral / qwen2 model (config.json, safetensors, tokenizer.json), or the name of a
+    /// bundled decoder (<c>"tinystories-260k"</c>, see <see cref="Models.Pretrained.PretrainedDecoders"/>), which works offline.</summary>
     public string Model { get; init; } = "";
 
     /// <summary>Prompt column (String); also the input of the fitted transformer.</summary>

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Models.Pretrained;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Data;
 using FineTune.MLNet.Models.Llama;
@@ -54,8 +55,9 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
         using var channel = env.Start(nameof(DpoFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
         // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
-        _ = LlamaConfig.FromJsonFile(Path.Combine(o.Model, "config.json"));
-        var tokenizer = HfTokenizer.FromFolder(o.Model);
+        var folder = PretrainedDecoders.ResolveFolder(o.Model);     // a bundled name ("tinystories-260k") or a folder
+        _ = LlamaConfig.FromJsonFile(Path.Combine(folder, "config.json"));
+        var tokenizer = HfTokenizer.FromFolder(folder);
         var sftBuilder = new SftExampleBuilder(tokenizer, o.Data);
         var builder = new DpoExampleBuilder(sftBuilder);
         var train = Build(builder, input, "training data");
@@ -64,8 +66,8 @@ public sealed class DpoFineTuneEstimator : IEstimator<DpoFineTuneTransformer>
 
         random.manual_seed(o.Seed);
         var model = o.AdapterPath is { } adapter
-            ? LlamaForCausalLM.FromPretrainedWithAdapter(o.Model, adapter, o.Device)
-            : LlamaForCausalLM.FromPretrained(o.Model, o.Lora, o.Device);
+            ? LlamaForCausalLM.FromPretrainedWithAdapter(folder, adapter, o.Device)
+            : LlamaForCausalLM.FromPretrained(folder, o.Lora, o.Device);
         try
         {
             var lora = model.Lora!;

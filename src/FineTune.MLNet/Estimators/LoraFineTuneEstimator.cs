@@ -1,3 +1,4 @@
+using FineTune.MLNet.Models.Pretrained;
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
@@ -46,8 +47,9 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         using var channel = env.Start(nameof(LoraFineTuneEstimator));
         var device = TorchDevices.Parse(o.Device);
         // The architecture first: another model's folder is named by its model_type, not by a tokenizer file it lacks.
-        _ = LlamaConfig.FromJsonFile(Path.Combine(o.Model, "config.json"));
-        var tokenizer = HfTokenizer.FromFolder(o.Model);
+        var folder = PretrainedDecoders.ResolveFolder(o.Model);     // a bundled name ("tinystories-260k") or a folder
+        _ = LlamaConfig.FromJsonFile(Path.Combine(folder, "config.json"));
+        var tokenizer = HfTokenizer.FromFolder(folder);
         var builder = new SftExampleBuilder(tokenizer, o.Data);
         var train = Build(builder, input, "training data");
         var valid = validation is null ? null : Build(builder, validation, "validation data");
@@ -56,7 +58,7 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
             channel.Log($"Warning: {train.ExamplesWithoutSupervisedTokens} examples have no supervised token left after truncation.");
 
         random.manual_seed(o.Seed);
-        var model = LlamaForCausalLM.FromPretrained(o.Model, o.Lora, o.Device);
+        var model = LlamaForCausalLM.FromPretrained(folder, o.Lora, o.Device);
         var sequences = o.Packing ? new SftPacker(o.Data.MaxLength).Pack(train.Examples) : train.Examples.Select(e => e.ToSequence()).ToList();
         var validSequences = valid?.Examples.Select(e => e.ToSequence()).ToList();
         var trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());

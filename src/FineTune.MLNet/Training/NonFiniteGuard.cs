@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace FineTune.MLNet.Training;
 
-/// <summary>The step's loss (sum over its forward passes) and global gradient L2 norm, as read back once from the device.</summary>
+/// <summary>The step's mean loss (over the items of its accumulation group) and global gradient L2 norm, as read back once from the device.</summary>
 internal readonly record struct StepCheck(float Loss, float GradNorm)
 {
     public bool IsFinite => float.IsFinite(Loss) && float.IsFinite(GradNorm);

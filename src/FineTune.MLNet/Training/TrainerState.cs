@@ -41,7 +41,7 @@ public sealed record TrainerState
     /// <summary>Sum of the finite step losses of the epoch in progress (its mean becomes the epoch's train loss).</summary>
     [JsonPropertyName("epoch_loss_sum")] public double EpochLossSum { get; set; }
 
-    /// <summary>Forward passes summed into <see cref="EpochLossSum"/>.</summary>
+    /// <summary>Finite optimizer steps summed into <see cref="EpochLossSum"/>.</summary>
     [JsonPropertyName("epoch_loss_count")] public int EpochLossCount { get; set; }
 
     /// <summary>Optimizer steps skipped because their loss or gradient was NaN or infinite.</summary>

@@ -59,41 +59,37 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
         while (state.Epoch < options.Epochs && !state.StoppedEarly)
         {
             var batches = LengthBucketBatcher.Batches(lengths, options.BatchSize, options.Seed, state.Epoch);
-            int micro = 0, microInStep = 0;
-            Tensor? pendingLoss = null;      // summed on the device; read back once per optimizer step
-            Tensor? pendingMetrics = null;   // the task's metric sums, likewise
+            var micro = 0;
+            using var group = new GradientAccumulator();
             for (var b = state.NextBatch; b < batches.Count; b++)
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
                 using (var scope = NewDisposeScope())
                 {
-                    var (loss, tokens, metricSums) = task.ComputeLoss(batches[b]);     // (), (M) or null
-                    loss.div(options.GradientAccumulationSteps).backward();
-                    var detached = loss.detach();
-                    pendingLoss = pendingLoss is null ? detached.clone().DetachFromDisposeScope() : pendingLoss.add_(detached);
-                    microInStep++;
-                    if (metricSums is not null)
-                        pendingMetrics = pendingMetrics is null ? metricSums.detach().clone().DetachFromDisposeScope() : pendingMetrics.add_(metricSums.detach());
-                    state.TokensSeen += tokens;
+                    var batch = task.ComputeLoss(batches[b]);                     // loss (), metric sums (M) or null
+                    group.Add(batch);
+                    state.TokensSeen += batch.Tokens;
                 }
                 micro++;
                 var lastOfEpoch = b == batches.Count - 1;
                 if (micro % options.GradientAccumulationSteps != 0 && !lastOfEpoch) continue;
 
-                var check = guard.ReadAndClip(pendingLoss!, optimizer.Parameters);      // the step's only host sync
-                pendingLoss!.Dispose();
-                pendingLoss = null;
-                var stepMetrics = pendingMetrics is null ? null : task.StepMetrics(pendingMetrics);
-                pendingMetrics?.Dispose();
-                pendingMetrics = null;
+                StepCheck check;
+                IReadOnlyDictionary<string, double>? stepMetrics;
+                using (var scope = NewDisposeScope())
+                {
+                    var (meanLoss, metricSums) = group.Finish(optimizer.Parameters);          // gradients now of the group's mean loss
+                    check = guard.ReadAndClip(meanLoss, optimizer.Parameters);                // the step's only host sync
+                    stepMetrics = metricSums is null ? null : task.StepMetrics(metricSums);
+                    metricSums?.Dispose();
+                }
                 var lr = options.LearningRate * LearningRateSchedule.Multiplier(state.GlobalStep, warmup, totalSteps, options.Decay);
                 if (guard.Admit(state, check, b, lastCheckpoint))                        // false: NaN/Inf, step skipped
                 {
                     state.EpochLossSum += check.Loss;
-                    state.EpochLossCount += microInStep;
+                    state.EpochLossCount++;
                     optimizer.Step(lr);
                 }
-                microInStep = 0;
                 optimizer.ZeroGrad();
                 state.GlobalStep++; stepsThisCall++;
                 state.NextBatch = b + 1;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FineTune.MLNet.Models.Pretrained;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training.Tasks.Sft;
@@ -24,7 +25,7 @@ internal sealed record LoraFineTuneManifest(
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     public static LoraFineTuneManifest From(CausalLmSettings s) =>
-        new(Path.GetFullPath(s.Model), s.PromptColumnName, s.OutputColumnName, s.InferenceBatchSize, s.Lora, s.Data, s.Generation);
+        new(PretrainedDecoders.IsName(s.Model) && !Directory.Exists(s.Model) ? s.Model : Path.GetFullPath(s.Model), s.PromptColumnName, s.OutputColumnName, s.InferenceBatchSize, s.Lora, s.Data, s.Generation);
 
     public CausalLmSettings ToSettings() => new()
     {

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Models.Pretrained;
 using FineTune.MLNet.Formats;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Models.Llama;
@@ -84,11 +85,12 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
     public static LoraFineTuneTransformer Load(string directory, string device = "cpu")
     {
         var manifest = LoraFineTuneManifest.Read(Path.Combine(directory, LoraFineTuneManifest.FileName));
-        if (!Directory.Exists(manifest.BaseModel))
+        var baseFolder = PretrainedDecoders.ResolveFolder(manifest.BaseModel);
+        if (!Directory.Exists(baseFolder))
             throw new DirectoryNotFoundException($"The base checkpoint '{manifest.BaseModel}' recorded in {directory}/{LoraFineTuneManifest.FileName} does not exist.");
         var settings = manifest.ToSettings();
         // The recorded settings (not only adapter_config.json) rebuild the layers, so a QLoRA model gets its NF4 base back.
-        var model = LlamaForCausalLM.FromPretrained(manifest.BaseModel, manifest.Lora, device);
+        var model = LlamaForCausalLM.FromPretrained(baseFolder, manifest.Lora, device);
         try
         {
             PeftAdapterIO.Load(model, Path.Combine(directory, "adapter"));
@@ -98,7 +100,7 @@ public sealed class LoraFineTuneTransformer : ITransformer, IDisposable
             model.Dispose();
             throw;
         }
-        var tokenizer = HfTokenizer.FromFolder(manifest.BaseModel);
+        var tokenizer = HfTokenizer.FromFolder(baseFolder);
         return new LoraFineTuneTransformer(model, tokenizer, new SftExampleBuilder(tokenizer, settings.Data), settings, null);
     }
 

@@ -52,7 +52,9 @@ public sealed class CompletionLogProbsTests
             using var task = new DpoTask(model, pairs, pairs, new SftCollator(0), golden.GetProperty("beta").GetDouble(), 0, evalBatchSize: 1, CPU, precompute);
             using (var scope = NewDisposeScope())
             {
-                var (loss, tokens, sums) = task.ComputeLoss([0, 1]);
+                var batchLoss = task.ComputeLoss([0, 1]);
+                var (loss, tokens, sums) = (batchLoss.Mean(), batchLoss.Tokens, batchLoss.MetricSums);
+                Assert.Equal(2.0, batchLoss.Items);
                 Assert.True(Math.Abs(loss.item<float>() - expected.GetProperty("loss").GetDouble()) < 1e-5, $"loss {loss.item<float>()}");
                 Assert.Equal(pairs.Sum(p => p.TokenCount), tokens);
                 var metrics = ((ITrainingTask)task).StepMetrics(sums!)!;
@@ -76,7 +78,8 @@ public sealed class CompletionLogProbsTests
         var pairs = new[] { DpoExample.FromIds([1, 5, 9], [17, 33, 2], [40, 2]), DpoExample.FromIds([1, 100], [3, 64, 2], [90, 91, 92, 93, 2]) };
         using var task = new DpoTask(model, pairs, null, new SftCollator(0), beta: 0.1, labelSmoothing: 0, evalBatchSize: 2, CPU, precomputeReference: false);
         using var scope = NewDisposeScope();
-        var (loss, _, sums) = task.ComputeLoss([0, 1]);
+        var batchLoss = task.ComputeLoss([0, 1]);
+        var (loss, sums) = (batchLoss.Mean(), batchLoss.MetricSums);
         AssertClose(Math.Log(2), loss.item<float>(), atol: 1e-6, what: "DPO loss at policy = reference (float32 log 2)");
         var m = DpoMetrics.FromSums(sums!)!;
         Assert.Equal((0.0, 0.0, 0.0, 0.0), (m.RewardsChosen, m.RewardsRejected, m.RewardsMargin, m.RewardsAccuracy));

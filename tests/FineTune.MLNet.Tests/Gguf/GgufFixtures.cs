@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace FineTune.MLNet.Tests.Gguf;
 
 /// <summary>
-/// The GGUF fixtures written by llama.cpp's gguf-py in <c>../shared/gguf</c> (resolved from the repository root; CI has
-/// them, so a missing folder fails loudly) and their golden greedy ids and logits (<c>golden.json</c>).
+/// The GGUF fixtures written by llama.cpp's gguf-py (committed in <c>Fixtures/gguf</c>, a copy of <c>../shared/gguf</c>
+/// with its README and provenance) and their golden greedy ids and logits (<c>golden.json</c>).
 /// </summary>
 internal static class GgufFixtures
 {
@@ -16,7 +16,7 @@ internal static class GgufFixtures
     public const string TinyLlama = "tiny-llama-f32.gguf";
     public static readonly string[] All = [StoriesF32, "stories260K-f16.gguf", "stories260K-q8_0.gguf", "stories260K-q4_0.gguf", TinyLlama];
 
-    private static readonly Lazy<string> s_dir = new(FindSharedGguf);
+    private static readonly Lazy<string> s_dir = new(FindFixtures);
     private static readonly Lazy<JsonElement> s_golden = new(() => JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(s_dir.Value, "golden.json"))).RootElement);
 
     public static string Dir => s_dir.Value;
@@ -60,15 +60,11 @@ internal static class GgufFixtures
         return max;
     }
 
-    private static string FindSharedGguf()
+    /// <summary>The committed copy under the test output's <c>Fixtures/gguf</c> (copied from ../shared/gguf, see its README).</summary>
+    private static string FindFixtures()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!System.IO.File.Exists(Path.Combine(dir.FullName, "FineTune.MLNet.sln"))) continue;
-            var shared = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "gguf"));
-            if (Directory.Exists(shared)) return shared;
-            throw new DirectoryNotFoundException($"The GGUF fixtures folder '{shared}' (../shared/gguf next to the repository) is missing.");
-        }
-        throw new DirectoryNotFoundException($"No FineTune.MLNet.sln above '{AppContext.BaseDirectory}' to resolve ../shared/gguf from.");
+        var dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "gguf");
+        if (System.IO.File.Exists(Path.Combine(dir, "golden.json"))) return dir;
+        throw new DirectoryNotFoundException($"The GGUF fixtures folder '{dir}' (tests/FineTune.MLNet.Tests/Fixtures/gguf, copied to the output) is missing.");
     }
 }

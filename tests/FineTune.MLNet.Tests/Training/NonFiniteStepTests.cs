@@ -34,10 +34,10 @@ public sealed class NonFiniteStepTests
         public BatchLoss ComputeLoss(int[] rows)
         {
             var w = model.W;
-            if (!bad(calls++)) return new BatchLoss((w - 0.25f).pow(2).sum(), 3);
+            if (!bad(calls++)) return new BatchLoss((w - 0.25f).pow(2).sum(), 1, 3);
             return gradientOnly
-                ? new BatchLoss((w - w.detach()).abs().sqrt().sum(), 3)          // loss 0, gradient NaN (d√|x|/dx at 0 = ∞ · 0)
-                : new BatchLoss((w * 1e30f).pow(2).sum(), 3);                    // 1e60 overflows float32: loss +∞, gradients ∞ / NaN
+                ? new BatchLoss((w - w.detach()).abs().sqrt().sum(), 1, 3)          // loss 0, gradient NaN (d√|x|/dx at 0 = ∞ · 0)
+                : new BatchLoss((w * 1e30f).pow(2).sum(), 1, 3);                    // 1e60 overflows float32: loss +∞, gradients ∞ / NaN
         }
     }
 

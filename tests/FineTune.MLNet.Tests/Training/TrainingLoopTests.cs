@@ -18,7 +18,7 @@ public sealed class TrainingLoopTests
     private sealed class Task(Scalar model, Func<Tensor, Tensor> loss, int n = 8) : ITrainingTask
     {
         public IReadOnlyList<int> Lengths { get; } = Enumerable.Repeat(3, n).ToArray();
-        public BatchLoss ComputeLoss(int[] rows) => new(loss(model.W), rows.Length * 3L);
+        public BatchLoss ComputeLoss(int[] rows) => new(loss(model.W), 1, rows.Length * 3L);
         public ValidationResult? Validate() => new(model.W.pow(2).sum().item<float>());
     }
 

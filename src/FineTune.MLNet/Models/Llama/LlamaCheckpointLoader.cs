@@ -1,4 +1,5 @@
 using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Models.Pretrained;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
 using TorchSharp;
@@ -13,6 +14,7 @@ internal static class LlamaCheckpointLoader
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
         ArgumentException.ThrowIfNullOrEmpty(device);
+        dir = PretrainedDecoders.ResolveFolder(dir);                  // a bundled decoder's name opens its extracted folder
         var config = LlamaConfig.FromJsonFile(Path.Combine(dir, "config.json"));
         var target = ResolveDtype(config, device, dtype);
         var model = new LlamaForCausalLM(config, lora);

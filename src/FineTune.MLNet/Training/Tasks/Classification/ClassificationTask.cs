@@ -16,6 +16,7 @@ internal sealed class ClassificationTask : ITrainingTask, IDisposable
     private readonly int maxLength, evalBatchSize;
     private readonly Device device;
     private readonly Tensor? classWeights;   // (C) or null
+    private readonly float[]? classWeightsOnHost;   // the same (C), to count a batch's items without a device read
 
     public ClassificationTask(BertForSequenceClassification model, WordPieceTokenizer tokenizer, IReadOnlyList<LabeledText> train,
         IReadOnlyList<LabeledText>? valid, int maxLength, int evalBatchSize, Device device, bool balanceClasses = false)
@@ -32,7 +33,8 @@ internal sealed class ClassificationTask : ITrainingTask, IDisposable
             var classes = model.Config.NumLabels;
             var counts = new double[classes];
             foreach (var e in train) counts[e.Label]++;
-            classWeights = tensor(counts.Select(c => c == 0 ? 0f : (float)(train.Count / (classes * c))).ToArray(), device: device).DetachFromDisposeScope();
+            classWeightsOnHost = counts.Select(c => c == 0 ? 0f : (float)(train.Count / (classes * c))).ToArray();
+            classWeights = tensor(classWeightsOnHost, device: device).DetachFromDisposeScope();
         }
         Lengths = train.Select(e => Math.Min(maxLength, e.Pair is null ? tokenizer.CountTokens(e.Text) : tokenizer.CountTokens(e.Text, e.Pair))).ToArray();
     }
@@ -43,7 +45,10 @@ internal sealed class ClassificationTask : ITrainingTask, IDisposable
     {
         using var batch = ClassifierBatch.Create(tokenizer, train, rows, maxLength, device, withLabels: true);
         var logits = model.forward(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);     // (B, C)
-        return new BatchLoss(nn.functional.cross_entropy(logits, batch.Labels!, classWeights), batch.Tokens);
+        var lossSum = nn.functional.cross_entropy(logits, batch.Labels!, classWeights, reduction: nn.Reduction.Sum);   // () Σ w_y · nll
+        // PyTorch's weighted mean divides by the summed weights of the targets; without weights, by the examples.
+        var items = classWeightsOnHost is null ? rows.Length : rows.Sum(r => (double)classWeightsOnHost[train[r].Label]);
+        return new BatchLoss(lossSum, items, batch.Tokens);
     }
 
     public ValidationResult? Validate()

@@ -60,7 +60,7 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
         }
         var result = DpoLoss.Sigmoid(policyChosen, policyRejected, refChosen, refRejected, beta, labelSmoothing);
         var sums = DpoMetrics.Sums(result, policyChosen, policyRejected);                                       // (8)
-        return new BatchLoss(result.Loss, pairs.Sum(p => (long)p.TokenCount), sums);
+        return new BatchLoss(result.Losses.sum(), pairs.Length, pairs.Sum(p => (long)p.TokenCount), sums);    // summed over the pairs
     }
 
     /// <summary>The step's means from the summed <see cref="DpoMetrics.Sums"/> of its batches, under TRL's names.</summary>

@@ -29,6 +29,18 @@ internal sealed class SftTask : ITrainingTask
         this.evalBatchSize = evalBatchSize;
         this.device = device;
         Lengths = train.Select(s => s.InputIds.Length).ToArray();
+        supervisedTokens = train.Select(SupervisedTokens).ToArray();
+    }
+
+    private readonly int[] supervisedTokens;
+
+    /// <summary>Labels that take a loss after the shift (position t predicts label t+1), as <see cref="CausalLmLoss.SumNll"/> counts them.</summary>
+    private static int SupervisedTokens(SftSequence s)
+    {
+        var n = 0;
+        for (var t = 1; t < s.Labels.Length; t++)
+            if (s.Labels[t] != CausalLmLoss.IgnoreIndex) n++;
+        return n;
     }
 
     public IReadOnlyList<int> Lengths { get; }
@@ -38,7 +50,8 @@ internal sealed class SftTask : ITrainingTask
         var batch = collator.Collate(rows.Select(r => train[r]).ToArray());
         using var t = batch.ToTensors(device);
         var logits = Forward(batch, t);                                       // (B, T, V)
-        return new BatchLoss(CausalLmLoss.MeanNll(logits, t.Labels), rows.Sum(r => (long)train[r].InputIds.Length));
+        var (sum, _) = CausalLmLoss.SumNll(logits, t.Labels);                 // ()
+        return new BatchLoss(sum, rows.Sum(r => (double)supervisedTokens[r]), rows.Sum(r => (long)train[r].InputIds.Length));
     }
 
     public ValidationResult? Validate()
