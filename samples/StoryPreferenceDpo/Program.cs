@@ -23,10 +23,10 @@ var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "s
 var sftEpochs = Int("sft-epochs", 3);
 var dpoEpochs = Int("dpo-epochs", 2);
 var samples = Int("samples", 4);
-var dpoPrompts = Int("dpo-prompts", 100);
+var dpoPrompts = Int("dpo-prompts", 60);
 var beta = Double("beta", 0.1);
 var dpoLr = Double("dpo-lr", 2e-3);
-const int MaxNewTokens = 160;
+const int MaxNewTokens = 120;
 var clock = Stopwatch.StartNew();
 
 var corpus = StoryCorpus.Load(StoryCorpus.BundledPath);

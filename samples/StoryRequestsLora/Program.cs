@@ -16,8 +16,8 @@ using Microsoft.ML;
 var arg = ParseArgs(args);
 var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-requests-lora"));
-var epochs = int.Parse(arg.GetValueOrDefault("epochs", "12"), CultureInfo.InvariantCulture);
-var patience = int.Parse(arg.GetValueOrDefault("patience", "2"), CultureInfo.InvariantCulture);
+var epochs = int.Parse(arg.GetValueOrDefault("epochs", "8"), CultureInfo.InvariantCulture);
+var patience = int.Parse(arg.GetValueOrDefault("patience", "1"), CultureInfo.InvariantCulture);
 var lr = double.Parse(arg.GetValueOrDefault("lr", "1e-2"), CultureInfo.InvariantCulture);
 var only = arg.GetValueOrDefault("only", "");   // "lora": skip the QLoRA and random-init runs (quicker experiments)
 var clock = Stopwatch.StartNew();
@@ -27,7 +27,7 @@ var all = corpus.Train.Concat(corpus.Validation).Concat(corpus.Test).Concat(corp
 var train = StoryRequests.Build(corpus.Train, all);
 var valid = StoryRequests.Build(corpus.Validation, all);
 var test = StoryRequests.Build(corpus.Test, all);
-var generation = StorySft.Greedy(200);
+var generation = StorySft.Greedy(120);
 Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests, {valid.Count} validation, {test.Count} held-out; " +
                   $"{corpus.General.Count} plain held-out stories for general-text perplexity.");
 Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
@@ -61,7 +61,7 @@ Console.WriteLine($"\nHeld-out requests ({test.Count}), greedy stories of at mos
 Console.WriteLine($"{"model",-26}{"words used",12}{"all 3 used",12}{"story ppl",11}{"ROUGE-L",9}{"general ppl",13}");
 foreach (var r in rows)
     Console.WriteLine($"{r.Label,-26}{r.WordRate,12:P1}{r.AllRate,12:P1}{r.StoryPerplexity,11:F2}{r.RougeL,9:F3}{r.GeneralPerplexity,13:F2}");
-Console.WriteLine("  words used: share of requested words in the story; story ppl: perplexity of the reference story given its request;");
+Console.WriteLine("  words used: share of requested words in the story; story ppl: perplexity of the reference story (first 192 tokens) given its request;");
 Console.WriteLine($"  general ppl: perplexity of {corpus.General.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
 
 foreach (var i in new[] { 0, 1 })
