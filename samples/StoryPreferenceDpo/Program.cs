@@ -5,7 +5,7 @@
 //   accuracy and margin on held-out judged pairs, requested-word inclusion, and general-text perplexity before and
 //   after (the alignment tax).
 //
-//   dotnet run -c Release --project samples/StoryPreferenceDpo -- [--model tinystories-260k|DIR] [--sft-epochs N] [--dpo-epochs N] [--beta B] [--dpo-lr LR] [--samples K] [--output DIR]
+//   dotnet run -c Release --project samples/StoryPreferenceDpo -- [--model tinystories-260k|DIR] [--train N] [--sft-epochs N] [--dpo-epochs N] [--beta B] [--dpo-lr LR] [--samples K] [--output DIR]
 using System.Diagnostics;
 using System.Globalization;
 using FineTune.MLNet;
@@ -20,18 +20,18 @@ using Microsoft.ML;
 var arg = ParseArgs(args);
 var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-preference-dpo"));
-var sftEpochs = Int("sft-epochs", 3);
+var sftEpochs = Int("sft-epochs", 2);
 var dpoEpochs = Int("dpo-epochs", 2);
 var samples = Int("samples", 4);
-var dpoPrompts = Int("dpo-prompts", 60);
+var dpoPrompts = Int("dpo-prompts", 40);
 var beta = Double("beta", 0.1);
 var dpoLr = Double("dpo-lr", 2e-3);
-const int MaxNewTokens = 120;
+const int MaxNewTokens = 80;
 var clock = Stopwatch.StartNew();
 
 var corpus = StoryCorpus.Load(StoryCorpus.BundledPath);
 var all = corpus.Train.Concat(corpus.Validation).Concat(corpus.Test).Concat(corpus.General).ToList();
-var train = StoryRequests.Build(corpus.Train, all);
+var train = StoryRequests.Build(corpus.Train, all).Take(Int("train", 120)).ToList();
 var test = StoryRequests.Build(corpus.Test, all);
 var greedy = StorySft.Greedy(MaxNewTokens);
 var ml = new MLContext(seed: 1);

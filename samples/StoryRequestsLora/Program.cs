@@ -5,7 +5,7 @@
 // the validation curve per epoch with early stopping; and perplexity on plain held-out stories before and after
 // (catastrophic forgetting).
 //
-//   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--epochs N] [--patience P] [--lr LR] [--output DIR]
+//   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--train N] [--epochs N] [--patience P] [--lr LR] [--output DIR]
 using System.Diagnostics;
 using System.Globalization;
 using FineTune.MLNet;
@@ -24,10 +24,10 @@ var clock = Stopwatch.StartNew();
 
 var corpus = StoryCorpus.Load(StoryCorpus.BundledPath);
 var all = corpus.Train.Concat(corpus.Validation).Concat(corpus.Test).Concat(corpus.General).ToList();
-var train = StoryRequests.Build(corpus.Train, all);
+var train = StoryRequests.Build(corpus.Train, all).Take(int.Parse(arg.GetValueOrDefault("train", "120"), CultureInfo.InvariantCulture)).ToList();
 var valid = StoryRequests.Build(corpus.Validation, all);
 var test = StoryRequests.Build(corpus.Test, all);
-var generation = StorySft.Greedy(120);
+var generation = StorySft.Greedy(80);
 Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests, {valid.Count} validation, {test.Count} held-out; " +
                   $"{corpus.General.Count} plain held-out stories for general-text perplexity.");
 Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
@@ -61,7 +61,7 @@ Console.WriteLine($"\nHeld-out requests ({test.Count}), greedy stories of at mos
 Console.WriteLine($"{"model",-26}{"words used",12}{"all 3 used",12}{"story ppl",11}{"ROUGE-L",9}{"general ppl",13}");
 foreach (var r in rows)
     Console.WriteLine($"{r.Label,-26}{r.WordRate,12:P1}{r.AllRate,12:P1}{r.StoryPerplexity,11:F2}{r.RougeL,9:F3}{r.GeneralPerplexity,13:F2}");
-Console.WriteLine("  words used: share of requested words in the story; story ppl: perplexity of the reference story (first 192 tokens) given its request;");
+Console.WriteLine("  words used: share of requested words in the story; story ppl: perplexity of the reference story (first 128 tokens) given its request;");
 Console.WriteLine($"  general ppl: perplexity of {corpus.General.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
 
 foreach (var i in new[] { 0, 1 })

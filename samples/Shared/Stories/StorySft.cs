@@ -19,8 +19,8 @@ public static class StorySft
     public const string StoryColumn = "story";
 
     /// <summary>Plain prompt "Request: ...\nStory: " (no chat template: the base model has none); loss on the story only,
-    /// cut to 192 tokens (the requested words are in its opening; keeps a 2-core run short).</summary>
-    public static SftDataOptions Data { get; } = new() { MaxLength = 192, UseChatTemplate = false, Separator = StoryRequests.Separator };
+    /// cut to 128 tokens (the requested words are in its opening; keeps a 2-core run short).</summary>
+    public static SftDataOptions Data { get; } = new() { MaxLength = 128, UseChatTemplate = false, Separator = StoryRequests.Separator };
 
     /// <summary>LoRA r=8 on every linear layer of the decoder (QLoRA when <paramref name="qlora"/>).</summary>
     public static LoraFineTuneOptions Options(string model, int epochs, double learningRate, bool qlora = false, int? patience = null,
@@ -38,7 +38,7 @@ public static class StorySft
         EarlyStoppingPatience = patience,
         Seed = 42,
         Data = Data,
-        Generation = Greedy(120),
+        Generation = Greedy(80),
         InferenceBatchSize = 20,
         Progress = progress,
     };
