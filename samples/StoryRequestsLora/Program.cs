@@ -35,6 +35,7 @@ Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Rep
 var ml = new MLContext(seed: 1);
 var rows = new List<StoryScores>();
 var curve = new EpochCurve();
+int loraEpochs;
 
 Console.WriteLine($"\n[1/3] LoRA r=8 on all linear layers, lr {lr}, up to {epochs} epochs, early stopping patience {patience} on the validation loss...");
 using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve), "LoRA"))
@@ -42,6 +43,7 @@ using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, pr
     rows.Add(StorySft.Evaluate(lora, "base model (no tuning)", test, corpus.General, generation, disableAdapters: true));
     rows.Add(StorySft.Evaluate(lora, "LoRA-tuned", test, corpus.General, generation));
     PrintCurve(lora.TrainingReport!);
+    loraEpochs = lora.TrainingReport!.State.History.Count;
     lora.SaveAdapter(Path.Combine(output, "lora-adapter"));
 }
 
@@ -51,9 +53,9 @@ Console.WriteLine($"\n[2/3] QLoRA: the same LoRA over an NF4-quantized base...")
 using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience), "QLoRA"))
     rows.Add(StorySft.Evaluate(qlora, "QLoRA-tuned", test, corpus.General, generation));
 
-Console.WriteLine($"\n[3/3] The same LoRA run on a RANDOM initialisation of the same architecture (no pretraining)...");
+Console.WriteLine($"\n[3/3] The same LoRA on a RANDOM initialisation of the same architecture (no pretraining), same budget: {loraEpochs} epochs...");
 var randomDir = RandomInitModel.Create(ModelFolder.Resolve(model), Path.Combine(output, "random-init"));
-using (var scratch = Fit(StorySft.Options(randomDir, epochs, lr, patience: patience), "random init + LoRA"))
+using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience), "random init + LoRA"))
     rows.Add(StorySft.Evaluate(scratch, "random init + LoRA", test, corpus.General, generation));
 }
 
