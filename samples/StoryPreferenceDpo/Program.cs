@@ -5,7 +5,7 @@
 //   accuracy and margin on held-out judged pairs, requested-word inclusion, and general-text perplexity before and
 //   after (the alignment tax).
 //
-//   dotnet run -c Release --project samples/StoryPreferenceDpo -- [--model tinystories-260k|DIR] [--train N] [--sft-epochs N] [--dpo-epochs N] [--beta B] [--dpo-lr LR] [--samples K] [--output DIR]
+//   dotnet run -c Release --project samples/StoryPreferenceDpo -- [--model tinystories-260k|DIR] [--train N] [--sft-epochs N] [--sft-lr LR] [--dpo-epochs N] [--beta B] [--dpo-lr LR] [--samples K] [--dpo-prompts N] [--output DIR]
 using System.Diagnostics;
 using System.Globalization;
 using FineTune.MLNet;
@@ -44,7 +44,7 @@ var sftAdapter = Path.Combine(output, "sft-adapter");
 IReadOnlyList<PreferencePair> trainPairs, heldOutPairs;
 Outputs baseOut, sftOut;
 DpoMetrics beforeDpo;
-using (var sft = ml.Transforms.LoraFineTune(StorySft.Options(model, sftEpochs, 1e-2)).Fit(ml.Data.ShuffleRows(StorySft.ToDataView(train), seed: 1)))
+using (var sft = ml.Transforms.LoraFineTune(StorySft.Options(model, sftEpochs, Double("sft-lr", 3e-3))).Fit(ml.Data.ShuffleRows(StorySft.ToDataView(train), seed: 1)))
 {
     Console.WriteLine($"    trained in {sft.TrainingReport!.TrainSeconds:F0}s, final train loss {sft.TrainingReport.State.History[^1].TrainLoss:F3}");
     sft.SaveAdapter(sftAdapter);

@@ -18,7 +18,7 @@ var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-requests-lora"));
 var epochs = int.Parse(arg.GetValueOrDefault("epochs", "8"), CultureInfo.InvariantCulture);
 var patience = int.Parse(arg.GetValueOrDefault("patience", "1"), CultureInfo.InvariantCulture);
-var lr = double.Parse(arg.GetValueOrDefault("lr", "1e-2"), CultureInfo.InvariantCulture);
+var lr = double.Parse(arg.GetValueOrDefault("lr", "3e-3"), CultureInfo.InvariantCulture);
 var only = arg.GetValueOrDefault("only", "");   // "lora": skip the QLoRA and random-init runs (quicker experiments)
 var clock = Stopwatch.StartNew();
 
