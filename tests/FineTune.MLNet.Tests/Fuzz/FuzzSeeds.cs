@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using FineTune.MLNet.Formats.Gguf;
+using FineTune.MLNet.Formats.Llama2c;
 using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Tests.Checkpoints;
 using FineTune.MLNet.Tests.Onnx;
@@ -40,6 +41,19 @@ internal static class FuzzSeeds
         mutated.CopyTo(bytes, 8);
         file.AsSpan(8 + length).CopyTo(bytes.AsSpan(8 + mutated.Length));
         return bytes;
+    }
+
+    /// <summary>Tiny llama2.c checkpoints (dim 8, 1 layer, vocab 16) in the three layouts: v0 legacy, v1 fp32, v2 Q8_0 (group 8).</summary>
+    public static IReadOnlyList<byte[]> Llama2cCheckpoints(string scratch)
+    {
+        var random = new Random(3);
+        return [.. new[] { (0, false), (1, true), (2, true) }.Select(v =>
+        {
+            var header = new Llama2cHeader(v.Item1, Dim: 8, HiddenDim: 16, Layers: 1, Heads: 2, KvHeads: 1, VocabSize: 16, SeqLen: 8, SharedClassifier: v.Item2, GroupSize: v.Item1 == 2 ? 8 : 0);
+            var tensors = Llama2cLayout.Weights(header).ToDictionary(s => s.Name, s => Enumerable.Range(0, (int)s.Count).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
+            Llama2cCheckpointWriter.Write(scratch, header, tensors);
+            return File.ReadAllBytes(scratch);
+        })];
     }
 
     public static byte[] Onnx() => OnnxModelWriter.ToBytes(OnnxTestGraphs.MatMulAdd(3, 2));

@@ -3,6 +3,8 @@ using FineTune.MLNet.ChatTemplates;
 using FineTune.MLNet.Data;
 using FineTune.MLNet.Formats.Gguf;
 using FineTune.MLNet.Formats.HuggingFace;
+using FineTune.MLNet.Formats.Llama2c;
+using FineTune.MLNet.Import.Llama2c;
 using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Formats.SafeTensors;
 using FineTune.MLNet.Peft;
@@ -122,6 +124,14 @@ public sealed class ParserFuzzTests(ITestOutputHelper output) : IDisposable
         var ids = tokenizer.Encode("Hello wörld 123 <|im_start|> \u00e9\U0001F600");
         tokenizer.Decode(ids);
     }
+
+    [Fact]
+    public void Llama2c_checkpoint() => Run(new FuzzTarget("llama2c-checkpoint", FuzzSeeds.Llama2cCheckpoints(_dir.File("seed.bin")),
+        bytes => Llama2cCheckpoint.Read(Write("model.bin", bytes)), "model.bin"));
+
+    [Fact]
+    public void Llama2c_tokenizer() => Run(new FuzzTarget("llama2c-tokenizer", [FuzzSeeds.Fixture("llama2c", "tok512.bin")],
+        bytes => Llama2cTokenizerReader.Read(Write("tok512.bin", bytes)), "tok512.bin"));
 
     private string Write(string name, byte[] bytes)
     {
