@@ -201,20 +201,20 @@ internal static class DpoCommand
     /// </summary>
     private sealed class DpoProgressLine : IProgress<TrainingProgress>, IProgress<DpoProgress>
     {
-        private readonly object gate = new();
-        private DpoMetrics? last;
+        private readonly object _gate = new();
+        private DpoMetrics? _last;
 
         public void Report(DpoProgress value)
         {
-            lock (gate) last = value.Metrics;
+            lock (_gate) _last = value.Metrics;
         }
 
         public void Report(TrainingProgress p)
         {
-            lock (gate)
+            lock (_gate)
             {
-                var m = last;
-                last = null;
+                var m = _last;
+                _last = null;
                 if (p.IsValidation)
                 {
                     var scores = m is null ? "" : $", rewards/margins {m.RewardsMargin:F4}, rewards/accuracies {m.RewardsAccuracy:P0}";

@@ -5,11 +5,11 @@ namespace FineTune.MLNet.Cli.Commands;
 /// <summary>A one-line progress bar on standard error, redrawn after each optimizer step.</summary>
 internal sealed class ProgressBar : IProgress<TrainingProgress>
 {
-    private readonly object gate = new();
+    private readonly object _gate = new();
 
     public void Report(TrainingProgress p)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (p.IsValidation)
             {

@@ -18,12 +18,12 @@ namespace FineTune.MLNet.ChatTemplates;
 /// </remarks>
 public sealed class ChatTemplate
 {
-    private readonly IReadOnlyList<Node> body;
+    private readonly IReadOnlyList<Node> _body;
 
     private ChatTemplate(string source, IReadOnlyList<Node> body, ChatTemplateLimits limits)
     {
         Source = source;
-        this.body = body;
+        _body = body;
         Limits = limits;
     }
 
@@ -93,6 +93,6 @@ public sealed class ChatTemplate
             scope.Set(name, ValueConverter.FromDotNet(value, name));
         }
 
-        return Evaluator.Render(body, scope, budget);
+        return Evaluator.Render(_body, scope, budget);
     }
 }

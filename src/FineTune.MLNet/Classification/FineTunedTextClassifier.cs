@@ -32,7 +32,7 @@ public sealed class FineTunedTextClassifier : IDisposable
         "transformer between engines (one per thread, say), create each with mlContext.Model.CreatePredictionEngine<TIn, TOut>(model, " +
         "new PredictionEngineOptions { OwnsTransformer = false }) and dispose the transformer yourself when done.";
 
-    private readonly byte[] vocab;
+    private readonly byte[] _vocab;
     // Scoring holds the read side, Dispose the write side: disposal never frees the weights under a forward pass in flight.
     private readonly ReaderWriterLockSlim _inUse = new();
     private bool _disposed;
@@ -41,7 +41,7 @@ public sealed class FineTunedTextClassifier : IDisposable
         IReadOnlyList<string> labels, int maxLength, Device device)
     {
         Model = model;
-        this.vocab = vocab;
+        _vocab = vocab;
         TokenizerOptions = tokenizerOptions;
         Tokenizer = WordPieceTokenizer.FromVocabStream(new MemoryStream(vocab), tokenizerOptions);
         Labels = labels;
@@ -101,7 +101,7 @@ public sealed class FineTunedTextClassifier : IDisposable
                 weights = weights.ToDictionary(kv => DistilBertKeyMap.ToDistilBert(kv.Key), kv => kv.Value);
             SafeTensorsFile.Save(Path.Combine(directory, "model.safetensors"), weights, new Dictionary<string, string> { ["format"] = "pt" });
         }
-        AtomicFile.Write(Path.Combine(directory, "vocab.txt"), s => s.Write(vocab));
+        AtomicFile.Write(Path.Combine(directory, "vocab.txt"), s => s.Write(_vocab));
         var tokenizerConfig = new Dictionary<string, object?>
         {
             ["tokenizer_class"] = "BertTokenizer",

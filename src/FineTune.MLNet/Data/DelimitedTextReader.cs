@@ -118,26 +118,26 @@ public static class DelimitedTextReader
     /// <summary>Character-level RFC 4180 state machine over the whole text; tracks 1-based physical lines.</summary>
     private sealed class Parser(string text, char delimiter, string source)
     {
-        private readonly StringBuilder field = new();
-        private readonly List<string> fields = [];
-        private int position = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
-        private int line = 1;
+        private readonly StringBuilder _field = new();
+        private readonly List<string> _fields = [];
+        private int _position = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
+        private int _line = 1;
 
         public Record? NextRecord(int dataRow)
         {
             SkipEmptyLines();
-            if (position >= text.Length)
+            if (_position >= text.Length)
             {
                 return null;
             }
 
-            int recordLine = this.line;
-            int recordStart = position;
-            this.fields.Clear();
+            int recordLine = _line;
+            int recordStart = _position;
+            _fields.Clear();
             while (true)
             {
 
-                if (position < text.Length && text[position] == '"')
+                if (_position < text.Length && text[_position] == '"')
                 {
                     ReadQuotedField(dataRow);
                 }
@@ -146,108 +146,108 @@ public static class DelimitedTextReader
                     ReadUnquotedField();
                 }
 
-                if (position - recordStart > MaxRecordChars)
+                if (_position - recordStart > MaxRecordChars)
                 {
                     throw new InvalidDataException(
                         $"{source}: line {recordLine} ({Describe(dataRow)}) is longer than the {MaxRecordChars:N0}-character limit for one record " +
                         "(not a delimited text file, or the wrong delimiter).");
                 }
 
-                this.fields.Add(this.field.ToString());
-                this.field.Clear();
-                if (position < text.Length && text[position] == delimiter)
+                _fields.Add(_field.ToString());
+                _field.Clear();
+                if (_position < text.Length && text[_position] == delimiter)
                 {
-                    position++;
+                    _position++;
                     continue;
                 }
 
                 ConsumeLineBreak();
-                return new Record([.. this.fields], recordLine);
+                return new Record([.. _fields], recordLine);
             }
         }
 
         private void ReadUnquotedField()
         {
-            int start = position;
-            while (position < text.Length && text[position] != delimiter && text[position] != '\r' && text[position] != '\n')
+            int start = _position;
+            while (_position < text.Length && text[_position] != delimiter && text[_position] != '\r' && text[_position] != '\n')
             {
-                position++;
+                _position++;
             }
 
-            this.field.Append(text, start, position - start);
+            _field.Append(text, start, _position - start);
         }
 
         private void ReadQuotedField(int dataRow)
         {
-            int openLine = this.line;
-            int openAt = position;
-            position++; // opening quote
+            int openLine = _line;
+            int openAt = _position;
+            _position++; // opening quote
             while (true)
             {
-                if (position - openAt > MaxRecordChars)
+                if (_position - openAt > MaxRecordChars)
                 {
                     throw new InvalidDataException(
                         $"{source}: line {openLine} ({Describe(dataRow)}): a quoted field opened on this line runs past the {MaxRecordChars:N0}-character limit for one record; " +
                         "a quote inside a quoted field must be doubled (\"\").");
                 }
 
-                if (position >= text.Length)
+                if (_position >= text.Length)
                 {
                     throw new InvalidDataException(
                         $"{source}: line {openLine} ({Describe(dataRow)}): a quoted field opened on this line is never closed (end of file reached). " +
                         "A quote inside a quoted field must be doubled (\"\").");
                 }
 
-                char c = text[position];
+                char c = text[_position];
                 if (c == '"')
                 {
-                    if (position + 1 < text.Length && text[position + 1] == '"')
+                    if (_position + 1 < text.Length && text[_position + 1] == '"')
                     {
-                        this.field.Append('"');
-                        position += 2;
+                        _field.Append('"');
+                        _position += 2;
                         continue;
                     }
 
-                    position++; // closing quote
+                    _position++; // closing quote
                     break;
                 }
 
-                if (c == '\n' || (c == '\r' && (position + 1 >= text.Length || text[position + 1] != '\n')))
+                if (c == '\n' || (c == '\r' && (_position + 1 >= text.Length || text[_position + 1] != '\n')))
                 {
-                    this.line++;
+                    _line++;
                 }
 
-                this.field.Append(c);
-                position++;
+                _field.Append(c);
+                _position++;
             }
 
-            if (position < text.Length && text[position] != delimiter && text[position] != '\r' && text[position] != '\n')
+            if (_position < text.Length && text[_position] != delimiter && text[_position] != '\r' && text[_position] != '\n')
             {
                 throw new InvalidDataException(
-                    $"{source}: line {this.line} ({Describe(dataRow)}): unexpected character '{text[position]}' after the closing quote of a field; " +
+                    $"{source}: line {_line} ({Describe(dataRow)}): unexpected character '{text[_position]}' after the closing quote of a field; " +
                     "expected the delimiter or the end of the line. A quote inside a quoted field must be doubled (\"\").");
             }
         }
 
         private void ConsumeLineBreak()
         {
-            if (position >= text.Length)
+            if (_position >= text.Length)
             {
                 return;
             }
 
-            if (text[position] == '\r' && position + 1 < text.Length && text[position + 1] == '\n')
+            if (text[_position] == '\r' && _position + 1 < text.Length && text[_position + 1] == '\n')
             {
-                position++;
+                _position++;
             }
 
-            position++;
-            this.line++;
+            _position++;
+            _line++;
         }
 
         private void SkipEmptyLines()
         {
-            while (position < text.Length && text[position] is '\r' or '\n')
+            while (_position < text.Length && text[_position] is '\r' or '\n')
             {
                 ConsumeLineBreak();
             }

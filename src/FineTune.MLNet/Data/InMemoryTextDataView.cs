@@ -10,8 +10,8 @@ namespace FineTune.MLNet.Data;
 /// </summary>
 public sealed class InMemoryTextDataView : IDataView
 {
-    private readonly string[][] columns;
-    private readonly int rowCount;
+    private readonly string[][] _columns;
+    private readonly int _rowCount;
 
     /// <summary>Creates a view with one text column per name; <paramref name="columnValues"/>[i] holds column i's values in row order.</summary>
     public InMemoryTextDataView(IReadOnlyList<string> columnNames, IReadOnlyList<string[]> columnValues)
@@ -30,8 +30,8 @@ public sealed class InMemoryTextDataView : IDataView
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var builder = new DataViewSchema.Builder();
-        this.columns = new string[columnNames.Count][];
-        rowCount = columnValues[0]?.Length ?? 0;
+        _columns = new string[columnNames.Count][];
+        _rowCount = columnValues[0]?.Length ?? 0;
         for (int c = 0; c < columnNames.Count; c++)
         {
             string name = columnNames[c];
@@ -41,14 +41,14 @@ public sealed class InMemoryTextDataView : IDataView
             }
 
             var values = columnValues[c] ?? throw new ArgumentNullException(nameof(columnValues), $"Values of column '{name}' are null.");
-            if (values.Length != rowCount)
+            if (values.Length != _rowCount)
             {
                 throw new ArgumentException(
-                    $"Column '{name}' has {values.Length} values but column '{columnNames[0]}' has {rowCount}; all columns need the same row count.",
+                    $"Column '{name}' has {values.Length} values but column '{columnNames[0]}' has {_rowCount}; all columns need the same row count.",
                     nameof(columnValues));
             }
 
-            this.columns[c] = values;
+            _columns[c] = values;
             builder.AddColumn(name, TextDataViewType.Instance);
         }
 
@@ -62,20 +62,20 @@ public sealed class InMemoryTextDataView : IDataView
     public bool CanShuffle => true;
 
     /// <inheritdoc />
-    public long? GetRowCount() => rowCount;
+    public long? GetRowCount() => _rowCount;
 
     /// <inheritdoc />
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         ArgumentNullException.ThrowIfNull(columnsNeeded);
-        var active = new bool[this.columns.Length];
+        var active = new bool[_columns.Length];
         foreach (var column in columnsNeeded)
         {
             CheckOwnColumn(column);
             active[column.Index] = true;
         }
 
-        return new Cursor(this, active, rand is null ? null : Permutation(rowCount, rand));
+        return new Cursor(this, active, rand is null ? null : Permutation(_rowCount, rand));
     }
 
     /// <inheritdoc />
@@ -84,7 +84,7 @@ public sealed class InMemoryTextDataView : IDataView
 
     private void CheckOwnColumn(DataViewSchema.Column column)
     {
-        if (column.Index < 0 || column.Index >= this.columns.Length || Schema[column.Index].Name != column.Name)
+        if (column.Index < 0 || column.Index >= _columns.Length || Schema[column.Index].Name != column.Name)
         {
             throw new ArgumentOutOfRangeException(
                 nameof(column), $"Column '{column.Name}' (index {column.Index}) does not belong to this view's schema ({string.Join(", ", Schema.Select(c => c.Name))}).");
@@ -105,25 +105,25 @@ public sealed class InMemoryTextDataView : IDataView
 
     private sealed class Cursor(InMemoryTextDataView owner, bool[] active, int[]? order) : DataViewRowCursor
     {
-        private long position = -1;
+        private long _position = -1;
 
-        public override long Position => position;
+        public override long Position => _position;
 
         public override long Batch => 0;
 
         public override DataViewSchema Schema => owner.Schema;
 
-        private int Row => order is null ? (int)position : order[position];
+        private int Row => order is null ? (int)_position : order[_position];
 
         public override bool MoveNext()
         {
-            if (position + 1 >= owner.rowCount)
+            if (_position + 1 >= owner._rowCount)
             {
-                position = owner.rowCount;
+                _position = owner._rowCount;
                 return false;
             }
 
-            position++;
+            _position++;
             return true;
         }
 
@@ -147,7 +147,7 @@ public sealed class InMemoryTextDataView : IDataView
                     $"Column '{column.Name}' is text: ask for a getter of ReadOnlyMemory<char>, not {typeof(TValue).Name}.");
             }
 
-            string[] values = owner.columns[column.Index];
+            string[] values = owner._columns[column.Index];
             ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) =>
             {
                 EnsureOnRow();
@@ -164,7 +164,7 @@ public sealed class InMemoryTextDataView : IDataView
 
         private void EnsureOnRow()
         {
-            if (position < 0 || position >= owner.rowCount)
+            if (_position < 0 || _position >= owner._rowCount)
             {
                 throw new InvalidOperationException("The cursor is not on a row: call MoveNext() and check that it returned true.");
             }

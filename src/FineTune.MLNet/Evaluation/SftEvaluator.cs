@@ -23,11 +23,11 @@ namespace FineTune.MLNet.Evaluation;
 /// </remarks>
 public sealed class SftEvaluator
 {
-    private readonly LlamaForCausalLM model;
-    private readonly HfTokenizer tokenizer;
-    private readonly SftExampleBuilder builder;
-    private readonly SftCollator collator;
-    private readonly TextGenerator generator;
+    private readonly LlamaForCausalLM _model;
+    private readonly HfTokenizer _tokenizer;
+    private readonly SftExampleBuilder _builder;
+    private readonly SftCollator _collator;
+    private readonly TextGenerator _generator;
 
     /// <param name="model">The model to evaluate (LoRA or plain).</param>
     /// <param name="tokenizer">Its tokenizer.</param>
@@ -35,13 +35,13 @@ public sealed class SftEvaluator
     /// <param name="batchSize">Sequences per forward pass. Range 1..4096.</param>
     public SftEvaluator(LlamaForCausalLM model, HfTokenizer tokenizer, SftExampleBuilder builder, int batchSize = 8)
     {
-        this.model = model ?? throw new ArgumentNullException(nameof(model));
-        this.tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
-        this.builder = builder ?? throw new ArgumentNullException(nameof(builder));
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        _builder = builder ?? throw new ArgumentNullException(nameof(builder));
         if (batchSize is < 1 or > 4096) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be in 1..4096.");
         BatchSize = batchSize;
-        collator = SftCollator.ForTokenizer(tokenizer);
-        generator = new TextGenerator(model, tokenizer);
+        _collator = SftCollator.ForTokenizer(tokenizer);
+        _generator = new TextGenerator(model, tokenizer);
     }
 
     /// <summary>Sequences per forward pass (and prompts per generation batch).</summary>
@@ -51,8 +51,8 @@ public sealed class SftEvaluator
     public SftEvaluation Evaluate(SftEvaluationSets sets, GenerationOptions? generation = null, bool disableAdapters = false)
     {
         ArgumentNullException.ThrowIfNull(sets);
-        using var adapters = disableAdapters ? model.DisableAdapters() : null;
-        var perplexity = sets.PerplexityPairs is { } pairs ? Perplexity(builder.BuildFromPairs(pairs).Examples) : null;
+        using var adapters = disableAdapters ? _model.DisableAdapters() : null;
+        var perplexity = sets.PerplexityPairs is { } pairs ? Perplexity(_builder.BuildFromPairs(pairs).Examples) : null;
         var answers = sets.QuestionAnswers is { } qa ? Answer(qa, generation) : null;
         var general = sets.GeneralText is { } lines ? GeneralTextPerplexity(lines) : null;
         return new SftEvaluation(perplexity, answers, general, disableAdapters);
@@ -84,8 +84,8 @@ public sealed class SftEvaluator
         var predictions = new List<string>(questions.Count);
         foreach (var chunk in questions.Chunk(BatchSize))
         {
-            var prompts = chunk.Select(q => (IReadOnlyList<int>)builder.PromptIds(q.Question)).ToList();
-            predictions.AddRange(generator.GenerateFromIds(prompts, options).Select(r => r.Text.Trim()));
+            var prompts = chunk.Select(q => (IReadOnlyList<int>)_builder.PromptIds(q.Question)).ToList();
+            predictions.AddRange(_generator.GenerateFromIds(prompts, options).Select(r => r.Text.Trim()));
         }
         var scores = GenerationMetrics.Evaluate(predictions, questions.Select(q => q.Reference).ToList());
         return new GenerationEvaluation(scores, predictions);
@@ -93,9 +93,9 @@ public sealed class SftEvaluator
 
     private SftSequence EncodeLine(string line)
     {
-        var ids = tokenizer.Encode(line, addSpecialTokens: true).ToList();
-        if (tokenizer.BosId is int bos && (ids.Count == 0 || ids[0] != bos)) ids.Insert(0, bos);
-        if (ids.Count > builder.Options.MaxLength) ids.RemoveRange(builder.Options.MaxLength, ids.Count - builder.Options.MaxLength);
+        var ids = _tokenizer.Encode(line, addSpecialTokens: true).ToList();
+        if (_tokenizer.BosId is int bos && (ids.Count == 0 || ids[0] != bos)) ids.Insert(0, bos);
+        if (ids.Count > _builder.Options.MaxLength) ids.RemoveRange(_builder.Options.MaxLength, ids.Count - _builder.Options.MaxLength);
         var labels = ids.ToArray();
         labels[0] = CausalLmLoss.IgnoreIndex;   // nothing predicts the first token
         return new SftExample([.. ids], labels, Truncated: false).ToSequence();
@@ -105,9 +105,9 @@ public sealed class SftEvaluator
     private PerplexityResult Score(IReadOnlyList<SftSequence> sequences, string whenEmpty)
     {
         var ordered = sequences.OrderBy(s => s.Length).ToList();
-        var device = model.parameters().First().device;
-        bool wasTraining = model.training;
-        model.eval();
+        var device = _model.parameters().First().device;
+        bool wasTraining = _model.training;
+        _model.eval();
         try
         {
             using var noGrad = no_grad();
@@ -116,8 +116,8 @@ public sealed class SftEvaluator
             foreach (var chunk in ordered.Chunk(BatchSize))
             {
                 using var scope = NewDisposeScope();
-                using var t = collator.Collate(chunk).ToTensors(device);
-                var logits = model.Forward(t.InputIds, t.AttentionMask, t.PositionIds);    // (B, T, V)
+                using var t = _collator.Collate(chunk).ToTensors(device);
+                var logits = _model.Forward(t.InputIds, t.AttentionMask, t.PositionIds);    // (B, T, V)
                 var (s, c) = CausalLmLoss.SumNll(logits, t.Labels);
                 sum += s.to_type(ScalarType.Float64).item<double>();
                 count += c.item<long>();
@@ -127,7 +127,7 @@ public sealed class SftEvaluator
         }
         finally
         {
-            if (wasTraining) model.train();
+            if (wasTraining) _model.train();
         }
     }
 }

@@ -15,13 +15,13 @@ namespace FineTune.MLNet.Generation;
 /// </summary>
 public sealed class TextGenerator
 {
-    private readonly LlamaForCausalLM model;
-    private readonly HfTokenizer tokenizer;
+    private readonly LlamaForCausalLM _model;
+    private readonly HfTokenizer _tokenizer;
 
     public TextGenerator(LlamaForCausalLM model, HfTokenizer tokenizer)
     {
-        this.model = model ?? throw new ArgumentNullException(nameof(model));
-        this.tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
     }
 
     /// <summary>Generates a continuation of one prompt.</summary>
@@ -32,7 +32,7 @@ public sealed class TextGenerator
     {
         ArgumentNullException.ThrowIfNull(prompts);
         options ??= new GenerationOptions();
-        return GenerateFromIds([.. prompts.Select(p => tokenizer.Encode(p, options.AddSpecialTokens))], options);
+        return GenerateFromIds([.. prompts.Select(p => _tokenizer.Encode(p, options.AddSpecialTokens))], options);
     }
 
     /// <summary>Generates continuations of already tokenized prompts.</summary>
@@ -43,13 +43,13 @@ public sealed class TextGenerator
         options.Validate();
         if (prompts.Count == 0) return [];
         if (prompts.Any(p => p is null || p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token.", nameof(prompts));
-        var eos = (options.EosTokenIds ?? [.. model.Config.EosTokenIds, .. tokenizer.EosId is int e ? new[] { e } : []]).ToHashSet();
-        int pad = model.Config.PadTokenId ?? tokenizer.PadId ?? (eos.Count > 0 ? eos.Min() : 0);
+        var eos = (options.EosTokenIds ?? [.. _model.Config.EosTokenIds, .. _tokenizer.EosId is int e ? new[] { e } : []]).ToHashSet();
+        int pad = _model.Config.PadTokenId ?? _tokenizer.PadId ?? (eos.Count > 0 ? eos.Min() : 0);
 
         // Fitted models are in eval mode already: switch only when needed, since flipping the mode on every call races
         // with other threads generating with the same model.
-        bool wasTraining = model.training;
-        if (wasTraining) model.eval();
+        bool wasTraining = _model.training;
+        if (wasTraining) _model.eval();
         try
         {
             using var noGrad = no_grad();
@@ -57,14 +57,14 @@ public sealed class TextGenerator
         }
         finally
         {
-            if (wasTraining) model.train();
+            if (wasTraining) _model.train();
         }
     }
 
     private List<GenerationResult> Run(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, HashSet<int> eos, int pad)
     {
         int batch = prompts.Count, promptLength = prompts.Max(p => p.Count);
-        var device = model.parameters().First().device;
+        var device = _model.parameters().First().device;
         // Whole sequences on the host: ids, mask and positions per row (left padded).
         var ids = prompts.Select(p => Enumerable.Repeat((long)pad, promptLength - p.Count).Concat(p.Select(i => (long)i)).ToList()).ToArray();
         var mask = prompts.Select(p => Enumerable.Repeat(0L, promptLength - p.Count).Concat(Enumerable.Repeat(1L, p.Count)).ToList()).ToArray();
@@ -73,7 +73,7 @@ public sealed class TextGenerator
         var reasons = new FinishReason?[batch];
         var texts = new string?[batch];
         using var generator = options.DoSample ? new Generator((ulong)(options.Seed ?? DateTime.UtcNow.Ticks), device) : null;
-        using var cache = options.UseCache ? model.CreateCache() : null;
+        using var cache = options.UseCache ? _model.CreateCache() : null;
 
         for (int step = 0; step < options.MaxNewTokens && reasons.Any(r => r is null); step++)
         {
@@ -83,13 +83,13 @@ public sealed class TextGenerator
             if (cache is null || step == 0)
             {
                 var input = Matrix(ids, device);                                                  // (B, S)
-                logits = model.Forward(input, fullMask, CausalMask.PositionIdsFromMask(fullMask), cache);
+                logits = _model.Forward(input, fullMask, CausalMask.PositionIdsFromMask(fullMask), cache);
             }
             else
             {
                 var input = tensor(ids.Select(r => r[^1]).ToArray(), [batch, 1], ScalarType.Int64, device);            // (B, 1)
                 var positions = tensor(nextPosition.Select(p => p - 1).ToArray(), [batch, 1], ScalarType.Int64, device);   // (B, 1)
-                logits = model.Forward(input, fullMask, positions, cache);
+                logits = _model.Forward(input, fullMask, positions, cache);
             }
             var last = logits.select(1, logits.shape[1] - 1);                                      // (B, V)
             var next = TokenSampler.Next(last, options, generator).cpu().data<long>().ToArray();
@@ -138,7 +138,7 @@ public sealed class TextGenerator
     /// table past it; HF's tokenizers skip unknown ids the same way).
     /// </summary>
     private string Decode(List<int> tokens) =>
-        tokenizer.Decode(tokens.Where(t => t >= 0 && t < tokenizer.VocabSize), skipSpecialTokens: true);
+        _tokenizer.Decode(tokens.Where(t => t >= 0 && t < _tokenizer.VocabSize), skipSpecialTokens: true);
 
     private static Tensor Matrix(List<long>[] rows, Device device) =>
         tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Count], ScalarType.Int64, device);

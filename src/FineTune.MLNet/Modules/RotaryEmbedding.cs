@@ -10,25 +10,25 @@ namespace FineTune.MLNet.Modules;
 /// </summary>
 public sealed class RotaryEmbedding
 {
-    private readonly float[] invFreq;
+    private readonly float[] _invFreq;
 
     public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling = null)
     {
         HeadDim = headDim;
-        invFreq = RopeFrequencies.Compute(headDim, theta, scaling);
+        _invFreq = RopeFrequencies.Compute(headDim, theta, scaling);
     }
 
     public int HeadDim { get; }
 
     /// <summary>The inverse frequencies (d/2), float32.</summary>
-    public IReadOnlyList<float> InverseFrequencies => invFreq;
+    public IReadOnlyList<float> InverseFrequencies => _invFreq;
 
     /// <param name="positionIds">(B, T) int64.</param>
     /// <returns>cos and sin, each (B, 1, T, d) in <paramref name="dtype"/>, broadcastable over heads.</returns>
     public (Tensor Cos, Tensor Sin) CosSin(Tensor positionIds, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        var inv = tensor(invFreq, device: positionIds.device);                                    // (d/2)
+        var inv = tensor(_invFreq, device: positionIds.device);                                    // (d/2)
         var freqs = positionIds.to_type(ScalarType.Float32).unsqueeze(-1).mul(inv);               // (B, T, d/2)
         var emb = cat([freqs, freqs], dim: -1).unsqueeze(1);                                      // (B, 1, T, d)
         var cos = emb.cos().to_type(dtype);

@@ -28,8 +28,8 @@ public sealed class Nf4Tensor : IDisposable
     /// <summary>Absmax values per second-level (double-quantization) block.</summary>
     public const int ScaleBlockSize = Nf4Layout.ScaleBlockSize;
 
-    private readonly Nf4Layout layout;
-    private readonly long[] shape;
+    private readonly Nf4Layout _layout;
+    private readonly long[] _shape;
 
     /// <summary>
     /// Wraps already-quantized storage (for example tensors loaded from a checkpoint) and takes ownership of it.
@@ -38,9 +38,9 @@ public sealed class Nf4Tensor : IDisposable
     public Nf4Tensor(Tensor packedCodes, Tensor absmaxCodes, Tensor absmaxScales, Tensor absmaxOffset, long[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        this.shape = (long[])shape.Clone();
-        this.layout = Nf4Layout.ForShape(this.shape);
-        ValidateStorage(packedCodes, absmaxCodes, absmaxScales, absmaxOffset, this.layout, nameof(Nf4Tensor));
+        _shape = (long[])shape.Clone();
+        _layout = Nf4Layout.ForShape(_shape);
+        ValidateStorage(packedCodes, absmaxCodes, absmaxScales, absmaxOffset, _layout, nameof(Nf4Tensor));
         PackedCodes = packedCodes;
         AbsmaxCodes = absmaxCodes;
         AbsmaxScales = absmaxScales;
@@ -60,19 +60,19 @@ public sealed class Nf4Tensor : IDisposable
     public Tensor AbsmaxOffset { get; }
 
     /// <summary>Shape of the original tensor.</summary>
-    public IReadOnlyList<long> Shape => this.shape;
+    public IReadOnlyList<long> Shape => _shape;
 
     /// <summary>Number of elements of the original tensor.</summary>
-    public long ElementCount => this.layout.ElementCount;
+    public long ElementCount => _layout.ElementCount;
 
     /// <summary>Number of 64-element blocks (the last one possibly partial).</summary>
-    public long BlockCount => this.layout.BlockCount;
+    public long BlockCount => _layout.BlockCount;
 
     /// <summary>
     /// Bytes held: packed codes + 8-bit absmax codes + float32 second-level scales + float32 offset
     /// (the constant 16- and 256-entry code maps are not counted).
     /// </summary>
-    public long StorageBytes => this.layout.StorageBytes;
+    public long StorageBytes => _layout.StorageBytes;
 
     /// <summary><see cref="StorageBytes"/> / <see cref="ElementCount"/>; 0.515869... for a 4096x4096 weight.</summary>
     public double BytesPerParameter => (double)StorageBytes / ElementCount;
@@ -126,7 +126,7 @@ public sealed class Nf4Tensor : IDisposable
 
     /// <summary>Reconstructs the tensor, of <see cref="Shape"/> and <paramref name="dtype"/>, on <see cref="Device"/>.</summary>
     public Tensor Dequantize(ScalarType dtype = ScalarType.Float32) =>
-        Dequantize(PackedCodes, AbsmaxCodes, AbsmaxScales, AbsmaxOffset, this.shape, dtype);
+        Dequantize(PackedCodes, AbsmaxCodes, AbsmaxScales, AbsmaxOffset, _shape, dtype);
 
     /// <summary>The dequantized per-block absmax values, float32, (blocks).</summary>
     public Tensor DequantizeAbsmax() => AbsmaxDoubleQuantizer.Dequantize(AbsmaxCodes, AbsmaxScales, AbsmaxOffset);

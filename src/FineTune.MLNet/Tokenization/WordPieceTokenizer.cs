@@ -22,11 +22,11 @@ public sealed class WordPieceTokenizer
     /// <summary>Tokens added to a pair: <c>[CLS]</c> and two <c>[SEP]</c>.</summary>
     public const int SpecialTokensPair = 3;
 
-    private readonly BertTokenizer bert;
+    private readonly BertTokenizer _bert;
 
     private WordPieceTokenizer(BertTokenizer bert, int vocabSize, WordPieceTokenizerOptions options)
     {
-        this.bert = bert;
+        _bert = bert;
         VocabSize = vocabSize;
         Options = options;
     }
@@ -38,19 +38,19 @@ public sealed class WordPieceTokenizer
     public int VocabSize { get; }
 
     /// <summary>Id of <c>[CLS]</c> (101 in bert-base-uncased).</summary>
-    public int ClsId => this.bert.ClassificationTokenId;
+    public int ClsId => _bert.ClassificationTokenId;
 
     /// <summary>Id of <c>[SEP]</c> (102 in bert-base-uncased).</summary>
-    public int SepId => this.bert.SeparatorTokenId;
+    public int SepId => _bert.SeparatorTokenId;
 
     /// <summary>Id of <c>[PAD]</c> (0 in bert-base-uncased).</summary>
-    public int PadId => this.bert.PaddingTokenId;
+    public int PadId => _bert.PaddingTokenId;
 
     /// <summary>Id of <c>[UNK]</c> (100 in bert-base-uncased).</summary>
-    public int UnkId => this.bert.UnknownTokenId;
+    public int UnkId => _bert.UnknownTokenId;
 
     /// <summary>Id of <c>[MASK]</c> (103 in bert-base-uncased).</summary>
-    public int MaskId => this.bert.MaskingTokenId;
+    public int MaskId => _bert.MaskingTokenId;
 
     /// <summary>Loads a <c>vocab.txt</c> (one token per line, line index = id).</summary>
     public static WordPieceTokenizer FromVocabFile(string vocabPath, WordPieceTokenizerOptions? options = null)
@@ -112,7 +112,7 @@ public sealed class WordPieceTokenizer
     public IReadOnlyList<int> Tokenize(string text, string paramName = "text")
     {
         ThrowIfBlank(text, paramName);
-        return this.bert.EncodeToIds(HfBasicTokenization.Clean(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
+        return _bert.EncodeToIds(HfBasicTokenization.Clean(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
     }
 
     /// <summary>Number of tokens of <c>[CLS] text [SEP]</c> before truncation, for length bucketing.</summary>
@@ -188,7 +188,7 @@ public sealed class WordPieceTokenizer
                 $"{paramName}[{row}] is {(value is null ? "null" : "empty or whitespace-only")}; every input row needs some text.", paramName);
         }
 
-        return this.bert.EncodeToIds(HfBasicTokenization.Clean(value), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
+        return _bert.EncodeToIds(HfBasicTokenization.Clean(value), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
     }
 
     private EncodedSequence Assemble(IReadOnlyList<int> first, IReadOnlyList<int>? second, int maxLength)

@@ -11,8 +11,8 @@ namespace FineTune.MLNet.Training;
 /// </summary>
 public sealed class AdamW : IDisposable
 {
-    private readonly List<Slot> slots = [];
-    private readonly double beta1, beta2, eps;
+    private readonly List<Slot> _slots = [];
+    private readonly double _beta1, _beta2, _eps;
 
     /// <param name="parameters">Named trainable parameters.</param>
     /// <param name="weightDecay">Decoupled weight decay for parameters <paramref name="decays"/> accepts.</param>
@@ -20,44 +20,44 @@ public sealed class AdamW : IDisposable
     public AdamW(IEnumerable<(string Name, Parameter Param)> parameters, double weightDecay, Func<string, bool> decays,
         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.eps = eps;
+        _beta1 = beta1;
+        _beta2 = beta2;
+        _eps = eps;
         foreach (var (name, p) in parameters)
         {
             if (!p.requires_grad) continue;
-            slots.Add(new Slot(name, p, decays(name) ? weightDecay : 0.0, zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope()));
+            _slots.Add(new Slot(name, p, decays(name) ? weightDecay : 0.0, zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope()));
         }
-        if (slots.Count == 0) throw new InvalidOperationException("AdamW: the model has no trainable parameters.");
+        if (_slots.Count == 0) throw new InvalidOperationException("AdamW: the model has no trainable parameters.");
     }
 
     /// <summary>Number of optimizer steps taken.</summary>
     public long StepCount { get; private set; }
 
     /// <summary>Names of the parameters this optimizer updates.</summary>
-    public IEnumerable<string> ParameterNames => slots.Select(s => s.Name);
+    public IEnumerable<string> ParameterNames => _slots.Select(s => s.Name);
 
     /// <summary>The trainable parameters, e.g. for gradient clipping.</summary>
-    public IEnumerable<Parameter> Parameters => slots.Select(s => s.Param);
+    public IEnumerable<Parameter> Parameters => _slots.Select(s => s.Param);
 
     /// <summary>One update with learning rate <paramref name="lr"/>; parameters without a gradient are skipped.</summary>
     public void Step(double lr)
     {
         StepCount++;
-        var bias1 = 1 - Math.Pow(beta1, StepCount);
-        var bias2 = 1 - Math.Pow(beta2, StepCount);
+        var bias1 = 1 - Math.Pow(_beta1, StepCount);
+        var bias2 = 1 - Math.Pow(_beta2, StepCount);
         var stepSize = lr / bias1;
         var bias2Sqrt = Math.Sqrt(bias2);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        foreach (var s in slots)
+        foreach (var s in _slots)
         {
             var g = s.Param.grad;
             if (g is null) continue;
             if (s.WeightDecay != 0) s.Param.mul_(1 - lr * s.WeightDecay);
-            s.ExpAvg.mul_(beta1).add_(g, alpha: 1 - beta1);                 // m = b1 m + (1-b1) g
-            s.ExpAvgSq.mul_(beta2).addcmul_(g, g, value: 1 - beta2);        // v = b2 v + (1-b2) g²
-            var denom = s.ExpAvgSq.sqrt().div_(bias2Sqrt).add_(eps);        // √v̂ + ε
+            s.ExpAvg.mul_(_beta1).add_(g, alpha: 1 - _beta1);                 // m = b1 m + (1-b1) g
+            s.ExpAvgSq.mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);        // v = b2 v + (1-b2) g²
+            var denom = s.ExpAvgSq.sqrt().div_(bias2Sqrt).add_(_eps);        // √v̂ + ε
             s.Param.addcdiv_(s.ExpAvg, denom, value: -stepSize);            // p -= lr m̂ / (√v̂ + ε)
         }
     }
@@ -65,7 +65,7 @@ public sealed class AdamW : IDisposable
     /// <summary>Clears all gradients.</summary>
     public void ZeroGrad()
     {
-        foreach (var s in slots)
+        foreach (var s in _slots)
         {
             if (s.Param.grad is { } g) { g.Dispose(); s.Param.grad = null; }
         }
@@ -75,7 +75,7 @@ public sealed class AdamW : IDisposable
     public Dictionary<string, Tensor> StateDict()
     {
         var d = new Dictionary<string, Tensor>();
-        foreach (var s in slots)
+        foreach (var s in _slots)
         {
             d["exp_avg." + s.Name] = s.ExpAvg.detach().cpu().clone();
             d["exp_avg_sq." + s.Name] = s.ExpAvgSq.detach().cpu().clone();
@@ -88,7 +88,7 @@ public sealed class AdamW : IDisposable
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state)
     {
         using var _ = no_grad();
-        foreach (var s in slots)
+        foreach (var s in _slots)
         {
             Copy(state, "exp_avg." + s.Name, s.ExpAvg);
             Copy(state, "exp_avg_sq." + s.Name, s.ExpAvgSq);
@@ -108,8 +108,8 @@ public sealed class AdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var s in slots) { s.ExpAvg.Dispose(); s.ExpAvgSq.Dispose(); }
-        slots.Clear();
+        foreach (var s in _slots) { s.ExpAvg.Dispose(); s.ExpAvgSq.Dispose(); }
+        _slots.Clear();
     }
 
     private sealed record Slot(string Name, Parameter Param, double WeightDecay, Tensor ExpAvg, Tensor ExpAvgSq);

@@ -9,22 +9,22 @@ namespace FineTune.MLNet.ZeroShot;
 /// </summary>
 public sealed class EmbeddingZeroShotClassifier
 {
-    private readonly SentenceEmbedder embedder;
-    private readonly float[][] labelEmbeddings;
+    private readonly SentenceEmbedder _embedder;
+    private readonly float[][] _labelEmbeddings;
 
     /// <param name="descriptions">One description per class, in class order (e.g. "a positive review: the buyer is happy").</param>
     public EmbeddingZeroShotClassifier(BertModel encoder, WordPieceTokenizer tokenizer, IReadOnlyList<string> descriptions, int maxLength = 256)
     {
         if (descriptions.Count < 2) throw new ArgumentException("Zero-shot classification needs at least two label descriptions.", nameof(descriptions));
-        embedder = new SentenceEmbedder(encoder, tokenizer, maxLength);
-        labelEmbeddings = embedder.Embed(descriptions);
+        _embedder = new SentenceEmbedder(encoder, tokenizer, maxLength);
+        _labelEmbeddings = _embedder.Embed(descriptions);
     }
 
     /// <summary>Cosine similarity of each text to each label description, (N, C).</summary>
     public float[][] Similarities(IReadOnlyList<string> texts)
     {
-        var embeddings = embedder.Embed(texts);
-        return embeddings.Select(e => labelEmbeddings.Select(l => Dot(e, l)).ToArray()).ToArray();
+        var embeddings = _embedder.Embed(texts);
+        return embeddings.Select(e => _labelEmbeddings.Select(l => Dot(e, l)).ToArray()).ToArray();
     }
 
     /// <summary>The most similar label index of each text.</summary>

@@ -11,7 +11,7 @@ namespace FineTune.MLNet.ZeroShot;
 /// </summary>
 public sealed class SentenceEmbedder(BertModel encoder, WordPieceTokenizer tokenizer, int maxLength = 256, Device? device = null)
 {
-    private readonly Device device = device ?? CPU;
+    private readonly Device _device = device ?? CPU;
 
     /// <summary>Unit-length embeddings (N, H) as float rows, in input order.</summary>
     public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 64)
@@ -19,7 +19,7 @@ public sealed class SentenceEmbedder(BertModel encoder, WordPieceTokenizer token
         var result = new float[texts.Count][];
         var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
         var wasTraining = encoder.training;
-        encoder.to(device).eval();
+        encoder.to(_device).eval();
         try
         {
             using var _ = no_grad();
@@ -27,7 +27,7 @@ public sealed class SentenceEmbedder(BertModel encoder, WordPieceTokenizer token
             {
                 using var scope = NewDisposeScope();
                 var rows = order.Skip(start).Take(batchSize).ToArray();
-                var (ids, mask, types) = tokenizer.EncodeBatch(rows.Select(r => texts[r]).ToArray(), null, maxLength).ToTensors(device);
+                var (ids, mask, types) = tokenizer.EncodeBatch(rows.Select(r => texts[r]).ToArray(), null, maxLength).ToTensors(_device);
                 var hidden = encoder.forward(ids, mask, types);                         // (B, T, H)
                 var m = mask.unsqueeze(-1).to(hidden.dtype);                            // (B, T, 1)
                 var mean = (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9);              // (B, H)

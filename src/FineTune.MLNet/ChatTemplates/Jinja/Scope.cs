@@ -7,16 +7,16 @@ namespace FineTune.MLNet.ChatTemplates.Jinja;
 /// </summary>
 internal sealed class Scope
 {
-    private readonly Dictionary<string, object?> variables = new(StringComparer.Ordinal);
-    private readonly Scope? parent;
+    private readonly Dictionary<string, object?> _variables = new(StringComparer.Ordinal);
+    private readonly Scope? _parent;
 
-    public Scope(Scope? parent) => this.parent = parent;
+    public Scope(Scope? parent) => _parent = parent;
 
     public bool TryGet(string name, out object? value)
     {
-        for (Scope? scope = this; scope is not null; scope = scope.parent)
+        for (Scope? scope = this; scope is not null; scope = scope._parent)
         {
-            if (scope.variables.TryGetValue(name, out value))
+            if (scope._variables.TryGetValue(name, out value))
             {
                 return true;
             }
@@ -26,5 +26,5 @@ internal sealed class Scope
         return false;
     }
 
-    public void Set(string name, object? value) => variables[name] = value;
+    public void Set(string name, object? value) => _variables[name] = value;
 }

@@ -37,9 +37,9 @@ internal sealed class JinjaFunction
 /// <summary>The <c>loop</c> variable inside a <c>for</c> body.</summary>
 internal sealed class LoopInfo
 {
-    private readonly IReadOnlyList<object?> items;
+    private readonly IReadOnlyList<object?> _items;
 
-    public LoopInfo(IReadOnlyList<object?> items) => this.items = items;
+    public LoopInfo(IReadOnlyList<object?> items) => _items = items;
 
     public int Index0 { get; set; }
 
@@ -47,15 +47,15 @@ internal sealed class LoopInfo
     {
         "index0" => (long)Index0,
         "index" => (long)Index0 + 1,
-        "revindex" => (long)(items.Count - Index0),
-        "revindex0" => (long)(items.Count - Index0 - 1),
+        "revindex" => (long)(_items.Count - Index0),
+        "revindex0" => (long)(_items.Count - Index0 - 1),
         "first" => Index0 == 0,
-        "last" => Index0 == items.Count - 1,
-        "length" => (long)items.Count,
+        "last" => Index0 == _items.Count - 1,
+        "length" => (long)_items.Count,
         "depth" => 1L,
         "depth0" => 0L,
-        "previtem" => Index0 > 0 ? items[Index0 - 1] : new Undefined("there is no previous item"),
-        "nextitem" => Index0 < items.Count - 1 ? items[Index0 + 1] : new Undefined("there is no next item"),
+        "previtem" => Index0 > 0 ? _items[Index0 - 1] : new Undefined("there is no previous item"),
+        "nextitem" => Index0 < _items.Count - 1 ? _items[Index0 + 1] : new Undefined("there is no next item"),
         "cycle" => new JinjaFunction("loop.cycle", (args, _) =>
             args.Count == 0 ? throw new ChatTemplateException("loop.cycle() needs at least one argument") : args[Index0 % args.Count]),
         _ => new Undefined($"'LoopContext' object has no attribute '{name}'"),

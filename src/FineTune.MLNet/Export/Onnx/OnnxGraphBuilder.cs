@@ -9,8 +9,8 @@ namespace FineTune.MLNet.Export.Onnx;
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
-    private readonly HashSet<string> names = [];
-    private readonly Dictionary<string, string> scalarConstants = [];
+    private readonly HashSet<string> _names = [];
+    private readonly Dictionary<string, string> _scalarConstants = [];
 
     public OnnxGraphBuilder(string graphName) => Graph = new OnnxGraph { Name = graphName };
 
@@ -53,17 +53,17 @@ internal sealed class OnnxGraphBuilder
 
     private string Shared(string key, Func<OnnxTensor> create)
     {
-        if (!scalarConstants.TryGetValue(key, out var name))
+        if (!_scalarConstants.TryGetValue(key, out var name))
         {
             name = Initializer(create());
-            scalarConstants[key] = name;
+            _scalarConstants[key] = name;
         }
         return name;
     }
 
     private void Claim(string name)
     {
-        if (!names.Add(name))
+        if (!_names.Add(name))
         {
             throw new InvalidOperationException($"ONNX graph '{Graph.Name}': the value name '{name}' is used twice.");
         }

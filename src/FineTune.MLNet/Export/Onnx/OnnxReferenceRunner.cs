@@ -18,7 +18,7 @@ public sealed class OnnxReferenceRunner : IDisposable
     public const string AttentionMaskName = "attention_mask";
     public const string TokenTypeIdsName = "token_type_ids";
 
-    private readonly InferenceSession session;
+    private readonly InferenceSession _session;
 
     public OnnxReferenceRunner(string modelPath, OnnxRunnerOptions? options = null)
         : this(opts => new InferenceSession(modelPath, opts), options ?? new OnnxRunnerOptions()) { }
@@ -29,16 +29,16 @@ public sealed class OnnxReferenceRunner : IDisposable
     private OnnxReferenceRunner(Func<SessionOptions, InferenceSession> open, OnnxRunnerOptions options)
     {
         options.Validate();
-        (this.session, UsesCuda) = CreateSession(open, options);
-        InputNames = [.. this.session.InputMetadata.Keys];
-        FloatOutputNames = [.. this.session.OutputMetadata
+        (_session, UsesCuda) = CreateSession(open, options);
+        InputNames = [.. _session.InputMetadata.Keys];
+        FloatOutputNames = [.. _session.OutputMetadata
             .Where(o => o.Value.IsTensor && o.Value.ElementDataType == TensorElementType.Float)
             .Select(o => o.Key)];
         foreach (string name in InputNames)
         {
             if (name is not (InputIdsName or AttentionMaskName or TokenTypeIdsName))
             {
-                this.session.Dispose();
+                _session.Dispose();
                 throw new ArgumentException(
                     $"ONNX model input '{name}' is not one of {InputIdsName}, {AttentionMaskName}, {TokenTypeIdsName}; " +
                     $"this runner only feeds token inputs (model inputs: {string.Join(", ", InputNames)}).");
@@ -46,7 +46,7 @@ public sealed class OnnxReferenceRunner : IDisposable
         }
         if (!InputNames.Contains(InputIdsName))
         {
-            this.session.Dispose();
+            _session.Dispose();
             throw new ArgumentException($"ONNX model has no '{InputIdsName}' input (inputs: {string.Join(", ", InputNames)}).");
         }
     }
@@ -104,7 +104,7 @@ public sealed class OnnxReferenceRunner : IDisposable
                 inputs[name] = CreateTokenTensor(name, values[name], shape);
             }
             using var runOptions = new RunOptions();
-            using IDisposableReadOnlyCollection<OrtValue> results = this.session.Run(runOptions, inputs, outputs);
+            using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, inputs, outputs);
             var named = new Dictionary<string, OnnxFloatOutput>();
             int index = 0;
             foreach (string name in outputs)
@@ -125,11 +125,11 @@ public sealed class OnnxReferenceRunner : IDisposable
         }
     }
 
-    public void Dispose() => this.session.Dispose();
+    public void Dispose() => _session.Dispose();
 
     private OrtValue CreateTokenTensor(string name, long[] data, long[] shape)
     {
-        TensorElementType type = this.session.InputMetadata[name].ElementDataType;
+        TensorElementType type = _session.InputMetadata[name].ElementDataType;
         return type switch
         {
             TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(data, shape),

@@ -12,48 +12,48 @@ namespace FineTune.MLNet.Export.Onnx;
 /// </summary>
 internal sealed class OnnxWeightTable
 {
-    private readonly IReadOnlyDictionary<string, Tensor> weights;
-    private readonly OnnxGraphBuilder graph;
-    private readonly OnnxWeightPrecision precision;
-    private readonly Dictionary<string, string> used = [];
+    private readonly IReadOnlyDictionary<string, Tensor> _weights;
+    private readonly OnnxGraphBuilder _graph;
+    private readonly OnnxWeightPrecision _precision;
+    private readonly Dictionary<string, string> _used = [];
 
     /// <param name="weights">HF-named tensors (any float dtype, any device); not disposed here.</param>
     public OnnxWeightTable(IReadOnlyDictionary<string, Tensor> weights, OnnxGraphBuilder graph, OnnxWeightPrecision precision)
     {
-        this.weights = weights;
-        this.graph = graph;
-        this.precision = precision;
+        _weights = weights;
+        _graph = graph;
+        _precision = precision;
     }
 
     /// <summary>The float32 value holding weight <paramref name="key"/>, which must have shape <paramref name="shape"/>.</summary>
     public string Use(string key, params long[] shape)
     {
-        if (used.TryGetValue(key, out var existing))
+        if (_used.TryGetValue(key, out var existing))
         {
             return existing;
         }
-        if (!weights.TryGetValue(key, out var tensor))
+        if (!_weights.TryGetValue(key, out var tensor))
         {
             throw new InvalidOperationException(
-                $"ONNX export: the model has no weight '{key}' (it has {weights.Count} weights, e.g. {string.Join(", ", weights.Keys.Take(3))}).");
+                $"ONNX export: the model has no weight '{key}' (it has {_weights.Count} weights, e.g. {string.Join(", ", _weights.Keys.Take(3))}).");
         }
         if (!tensor.shape.SequenceEqual(shape))
         {
             throw new InvalidOperationException(
                 $"ONNX export: weight '{key}' has shape [{string.Join(", ", tensor.shape)}], expected [{string.Join(", ", shape)}] from the config.");
         }
-        var value = precision == OnnxWeightPrecision.Float32
-            ? graph.Initializer(OnnxTensor.FromFloats(key, shape, Floats(tensor)))
-            : graph.Node("Cast", key + "/Cast", [graph.Initializer(ToFloat16(key, shape, Floats(tensor)))],
+        var value = _precision == OnnxWeightPrecision.Float32
+            ? _graph.Initializer(OnnxTensor.FromFloats(key, shape, Floats(tensor)))
+            : _graph.Node("Cast", key + "/Cast", [_graph.Initializer(ToFloat16(key, shape, Floats(tensor)))],
                 OnnxAttribute.Int("to", (long)OnnxDataType.Float));
-        used[key] = value;
+        _used[key] = value;
         return value;
     }
 
     /// <summary>Throws when some weight was never used by the graph (listing the first few by name).</summary>
     public void ThrowIfAnyUnused()
     {
-        var unused = weights.Keys.Where(k => !used.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var unused = _weights.Keys.Where(k => !_used.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)
         {
             throw new InvalidOperationException(

@@ -16,18 +16,18 @@ internal enum WireType
 /// </summary>
 internal sealed class ProtoReader
 {
-    private readonly ReadOnlyMemory<byte> buffer; // whole source (offsets in errors are into it)
-    private readonly int end;
-    private int position;
+    private readonly ReadOnlyMemory<byte> _buffer; // whole source (offsets in errors are into it)
+    private readonly int _end;
+    private int _position;
 
     public ProtoReader(ReadOnlyMemory<byte> buffer, string context)
         : this(buffer, 0, buffer.Length, context, depth: 0) { }
 
     private ProtoReader(ReadOnlyMemory<byte> buffer, int start, int end, string context, int depth)
     {
-        this.buffer = buffer;
-        position = start;
-        this.end = end;
+        _buffer = buffer;
+        _position = start;
+        _end = end;
         Context = context;
         Depth = depth;
     }
@@ -40,9 +40,9 @@ internal sealed class ProtoReader
 
     public const int MaxDepth = 32;
 
-    public bool AtEnd => position >= this.end;
+    public bool AtEnd => _position >= _end;
 
-    public int Position => position;
+    public int Position => _position;
 
     /// <summary>Reads a field key; returns false at the end of the message.</summary>
     public bool TryReadTag(out int fieldNumber, out WireType wireType)
@@ -53,7 +53,7 @@ internal sealed class ProtoReader
         {
             return false;
         }
-        int tagStart = position;
+        int tagStart = _position;
         ulong key = ReadVarint();
         ulong field = key >> 3;
         int wire = (int)(key & 7);
@@ -76,16 +76,16 @@ internal sealed class ProtoReader
 
     public ulong ReadVarint()
     {
-        int start = position;
+        int start = _position;
         ulong result = 0;
-        ReadOnlySpan<byte> span = this.buffer.Span;
+        ReadOnlySpan<byte> span = _buffer.Span;
         for (int i = 0; i < 10; i++)
         {
-            if (position >= this.end)
+            if (_position >= _end)
             {
                 throw Error("varint runs past the end of the message", start);
             }
-            byte b = span[position++];
+            byte b = span[_position++];
             if (i == 9 && b > 1)
             {
                 throw Error("varint overflows 64 bits", start);
@@ -104,7 +104,7 @@ internal sealed class ProtoReader
     /// <summary>Reads an int32 field (protobuf sign-extends negative int32 to a 10-byte varint).</summary>
     public int ReadInt32()
     {
-        int start = position;
+        int start = _position;
         long value = ReadInt64();
         if (value < int.MinValue || value > int.MaxValue)
         {
@@ -116,16 +116,16 @@ internal sealed class ProtoReader
     public uint ReadFixed32()
     {
         RequireBytes(4, "fixed32");
-        uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(this.buffer.Span.Slice(position, 4));
-        position += 4;
+        uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_buffer.Span.Slice(_position, 4));
+        _position += 4;
         return value;
     }
 
     public ulong ReadFixed64()
     {
         RequireBytes(8, "fixed64");
-        ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(this.buffer.Span.Slice(position, 8));
-        position += 8;
+        ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_buffer.Span.Slice(_position, 8));
+        _position += 8;
         return value;
     }
 
@@ -136,20 +136,20 @@ internal sealed class ProtoReader
     /// <summary>Reads a length-delimited payload as a slice of the source memory.</summary>
     public ReadOnlyMemory<byte> ReadBytes()
     {
-        int start = position;
+        int start = _position;
         ulong length = ReadVarint();
-        if (length > (ulong)(this.end - position))
+        if (length > (ulong)(_end - _position))
         {
-            throw Error($"length {length} runs past the end of the message ({this.end - position} bytes left)", start);
+            throw Error($"length {length} runs past the end of the message ({_end - _position} bytes left)", start);
         }
-        ReadOnlyMemory<byte> slice = this.buffer.Slice(position, (int)length);
-        position += (int)length;
+        ReadOnlyMemory<byte> slice = _buffer.Slice(_position, (int)length);
+        _position += (int)length;
         return slice;
     }
 
     public string ReadString()
     {
-        int start = position;
+        int start = _position;
         ReadOnlyMemory<byte> bytes = ReadBytes();
         try
         {
@@ -164,14 +164,14 @@ internal sealed class ProtoReader
     /// <summary>Opens the next length-delimited payload as a nested message reader.</summary>
     public ProtoReader ReadMessage(string context)
     {
-        int start = position;
+        int start = _position;
         if (Depth + 1 > MaxDepth)
         {
             throw Error($"messages nested deeper than {MaxDepth} levels", start);
         }
         ReadOnlyMemory<byte> bytes = ReadBytes();
-        int payloadStart = position - bytes.Length;
-        return new ProtoReader(this.buffer, payloadStart, position, $"{Context} > {context}", Depth + 1);
+        int payloadStart = _position - bytes.Length;
+        return new ProtoReader(_buffer, payloadStart, _position, $"{Context} > {context}", Depth + 1);
     }
 
     /// <summary>Reads one varint element, or all of a packed run, into <paramref name="target"/>.</summary>
@@ -214,9 +214,9 @@ internal sealed class ProtoReader
         }
         ExpectWireType(wireType, WireType.LengthDelimited, field);
         ProtoReader packed = ReadMessage(field);
-        if ((packed.end - packed.position) % 4 != 0)
+        if ((packed._end - packed._position) % 4 != 0)
         {
-            throw Error($"packed float field '{field}' has a length that is not a multiple of 4", position);
+            throw Error($"packed float field '{field}' has a length that is not a multiple of 4", _position);
         }
         while (!packed.AtEnd)
         {
@@ -233,9 +233,9 @@ internal sealed class ProtoReader
         }
         ExpectWireType(wireType, WireType.LengthDelimited, field);
         ProtoReader packed = ReadMessage(field);
-        if ((packed.end - packed.position) % 8 != 0)
+        if ((packed._end - packed._position) % 8 != 0)
         {
-            throw Error($"packed double field '{field}' has a length that is not a multiple of 8", position);
+            throw Error($"packed double field '{field}' has a length that is not a multiple of 8", _position);
         }
         while (!packed.AtEnd)
         {
@@ -249,10 +249,10 @@ internal sealed class ProtoReader
         switch (wireType)
         {
             case WireType.Varint: ReadVarint(); break;
-            case WireType.Fixed64: RequireBytes(8, "fixed64"); position += 8; break;
-            case WireType.Fixed32: RequireBytes(4, "fixed32"); position += 4; break;
+            case WireType.Fixed64: RequireBytes(8, "fixed64"); _position += 8; break;
+            case WireType.Fixed32: RequireBytes(4, "fixed32"); _position += 4; break;
             case WireType.LengthDelimited: ReadBytes(); break;
-            default: throw Error($"cannot skip wire type {(int)wireType}", position);
+            default: throw Error($"cannot skip wire type {(int)wireType}", _position);
         }
     }
 
@@ -260,20 +260,20 @@ internal sealed class ProtoReader
     {
         if (actual != expected)
         {
-            throw Error($"field '{field}' has wire type {(int)actual}, expected {(int)expected}", position);
+            throw Error($"field '{field}' has wire type {(int)actual}, expected {(int)expected}", _position);
         }
     }
 
-    public OnnxFormatException Error(string message) => Error(message, position);
+    public OnnxFormatException Error(string message) => Error(message, _position);
 
     private OnnxFormatException Error(string message, int offset) =>
         new($"Invalid ONNX protobuf in {Context} at byte {offset}: {message}.");
 
     private void RequireBytes(int count, string what)
     {
-        if (this.end - position < count)
+        if (_end - _position < count)
         {
-            throw Error($"{what} needs {count} bytes but only {this.end - position} are left in the message", position);
+            throw Error($"{what} needs {count} bytes but only {_end - _position} are left in the message", _position);
         }
     }
 }

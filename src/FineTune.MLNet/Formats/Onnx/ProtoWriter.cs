@@ -9,17 +9,17 @@ namespace FineTune.MLNet.Formats.Onnx;
 /// </summary>
 internal sealed class ProtoWriter
 {
-    private readonly ArrayBufferWriter<byte> buffer = new();
+    private readonly ArrayBufferWriter<byte> _buffer = new();
 
-    public int Length => this.buffer.WrittenCount;
+    public int Length => _buffer.WrittenCount;
 
-    public ReadOnlySpan<byte> WrittenSpan => this.buffer.WrittenSpan;
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
 
     public void WriteTag(int field, WireType wire) => WriteVarint(((ulong)field << 3) | (uint)wire);
 
     public void WriteVarint(ulong value)
     {
-        Span<byte> span = this.buffer.GetSpan(10);
+        Span<byte> span = _buffer.GetSpan(10);
         int n = 0;
         while (value >= 0x80)
         {
@@ -27,7 +27,7 @@ internal sealed class ProtoWriter
             value >>= 7;
         }
         span[n++] = (byte)value;
-        this.buffer.Advance(n);
+        _buffer.Advance(n);
     }
 
     public void WriteInt64(int field, long value)
@@ -39,16 +39,16 @@ internal sealed class ProtoWriter
     public void WriteFloat(int field, float value)
     {
         WriteTag(field, WireType.Fixed32);
-        Span<byte> span = this.buffer.GetSpan(4);
+        Span<byte> span = _buffer.GetSpan(4);
         System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(span, value);
-        this.buffer.Advance(4);
+        _buffer.Advance(4);
     }
 
     public void WriteBytes(int field, ReadOnlySpan<byte> bytes)
     {
         WriteTag(field, WireType.LengthDelimited);
         WriteVarint((ulong)bytes.Length);
-        this.buffer.Write(bytes);
+        _buffer.Write(bytes);
     }
 
     public void WriteString(int field, string value) => WriteBytes(field, Encoding.UTF8.GetBytes(value));

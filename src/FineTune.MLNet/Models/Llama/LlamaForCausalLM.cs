@@ -130,12 +130,12 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
 
     private sealed class Restore(Action action) : IDisposable
     {
-        private Action? pending = action;
+        private Action? _pending = action;
 
         public void Dispose()
         {
-            pending?.Invoke();
-            pending = null;
+            _pending?.Invoke();
+            _pending = null;
         }
     }
 }

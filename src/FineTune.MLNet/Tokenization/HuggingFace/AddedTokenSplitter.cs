@@ -9,11 +9,11 @@ namespace FineTune.MLNet.Tokenization.HuggingFace;
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
-    private readonly Dictionary<char, HfAddedToken[]> byFirstChar;
+    private readonly Dictionary<char, HfAddedToken[]> _byFirstChar;
 
     public AddedTokenSplitter(IEnumerable<HfAddedToken> tokens)
     {
-        byFirstChar = tokens.Where(t => t.Content.Length > 0)
+        _byFirstChar = tokens.Where(t => t.Content.Length > 0)
             .GroupBy(t => t.Content[0])
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
     }
@@ -30,7 +30,7 @@ internal sealed class AddedTokenSplitter
         int plainStart = 0, i = 0;
         while (i < text.Length)
         {
-            if (!byFirstChar.TryGetValue(text[i], out var candidates) || FindMatch(text, i, candidates) is not { } token)
+            if (!_byFirstChar.TryGetValue(text[i], out var candidates) || FindMatch(text, i, candidates) is not { } token)
             {
                 i++;
                 continue;

@@ -13,14 +13,14 @@ internal sealed class BpeMerger
 {
     private const int MaxCachedWords = 100_000;
 
-    private readonly IReadOnlyDictionary<string, int> vocab;
-    private readonly Dictionary<long, (int Rank, int NewId)> merges;
-    private readonly int? unkId;
-    private readonly bool fuseUnk;
-    private readonly bool byteFallback;
-    private readonly bool ignoreMerges;
-    private readonly int[]? byteIds;
-    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, int> _vocab;
+    private readonly Dictionary<long, (int Rank, int NewId)> _merges;
+    private readonly int? _unkId;
+    private readonly bool _fuseUnk;
+    private readonly bool _byteFallback;
+    private readonly bool _ignoreMerges;
+    private readonly int[]? _byteIds;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     /// <param name="vocab">Token to id.</param>
     /// <param name="merges">Merge pairs in rank order; each merged token must be in <paramref name="vocab"/>.</param>
@@ -31,22 +31,22 @@ internal sealed class BpeMerger
     public BpeMerger(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges,
         int? unkId, bool fuseUnk, bool byteFallback, bool ignoreMerges)
     {
-        this.vocab = vocab;
-        this.unkId = unkId;
-        this.fuseUnk = fuseUnk;
-        this.byteFallback = byteFallback;
-        this.ignoreMerges = ignoreMerges;
-        this.merges = new Dictionary<long, (int, int)>(merges.Count);
+        _vocab = vocab;
+        _unkId = unkId;
+        _fuseUnk = fuseUnk;
+        _byteFallback = byteFallback;
+        _ignoreMerges = ignoreMerges;
+        _merges = new Dictionary<long, (int, int)>(merges.Count);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
             int leftId = Lookup(left, rank), rightId = Lookup(right, rank), newId = Lookup(left + right, rank);
-            this.merges.TryAdd(PairKey(leftId, rightId), (rank, newId));
+            _merges.TryAdd(PairKey(leftId, rightId), (rank, newId));
         }
         if (byteFallback)
         {
-            byteIds = new int[256];
-            for (int b = 0; b < 256; b++) byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
+            _byteIds = new int[256];
+            for (int b = 0; b < 256; b++) _byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
         }
     }
 
@@ -54,10 +54,10 @@ internal sealed class BpeMerger
     public void Tokenize(string word, List<int> output)
     {
         if (word.Length == 0) return;
-        if (this.ignoreMerges && this.vocab.TryGetValue(word, out int whole)) { output.Add(whole); return; }
-        if (cache.TryGetValue(word, out var cached)) { output.AddRange(cached); return; }
+        if (_ignoreMerges && _vocab.TryGetValue(word, out int whole)) { output.Add(whole); return; }
+        if (_cache.TryGetValue(word, out var cached)) { output.AddRange(cached); return; }
         var ids = Merge(InitialSymbols(word));
-        if (cache.Count < MaxCachedWords) cache.TryAdd(word, ids);
+        if (_cache.Count < MaxCachedWords) _cache.TryAdd(word, ids);
         output.AddRange(ids);
     }
 
@@ -69,27 +69,27 @@ internal sealed class BpeMerger
         foreach (var rune in word.EnumerateRunes())
         {
             string piece = rune.ToString();
-            if (this.vocab.TryGetValue(piece, out int id))
+            if (_vocab.TryGetValue(piece, out int id))
             {
                 if (pendingUnk is int u) { symbols.Add(u); pendingUnk = null; }
                 symbols.Add(id);
                 continue;
             }
-            if (byteIds is not null)
+            if (_byteIds is not null)
             {
                 int n = rune.EncodeToUtf8(utf8);
                 bool all = true;
-                for (int i = 0; i < n; i++) all &= byteIds[utf8[i]] >= 0;
+                for (int i = 0; i < n; i++) all &= _byteIds[utf8[i]] >= 0;
                 if (all)
                 {
                     // HF adds byte tokens without flushing a pending unk first; keep that order.
-                    for (int i = 0; i < n; i++) symbols.Add(byteIds[utf8[i]]);
+                    for (int i = 0; i < n; i++) symbols.Add(_byteIds[utf8[i]]);
                     continue;
                 }
             }
-            if (this.unkId is int unk)
+            if (_unkId is int unk)
             {
-                if (pendingUnk is int u && !this.fuseUnk) symbols.Add(u);
+                if (pendingUnk is int u && !_fuseUnk) symbols.Add(u);
                 pendingUnk = unk;
             }
         }
@@ -110,7 +110,7 @@ internal sealed class BpeMerger
         void Push(int pos)
         {
             int right = next[pos];
-            if (right >= 0 && this.merges.TryGetValue(PairKey(ids[pos], ids[right]), out var m)) queue.Enqueue(pos, (m.Rank, pos));
+            if (right >= 0 && _merges.TryGetValue(PairKey(ids[pos], ids[right]), out var m)) queue.Enqueue(pos, (m.Rank, pos));
         }
         for (int i = 0; i + 1 < n; i++) Push(i);
 
@@ -118,7 +118,7 @@ internal sealed class BpeMerger
         {
             // Entries go stale when a neighbour merged since they were queued: re-check the pair.
             int right = alive[pos] ? next[pos] : -1;
-            if (right < 0 || !this.merges.TryGetValue(PairKey(ids[pos], ids[right]), out var m) || m.Rank != priority.Rank) continue;
+            if (right < 0 || !_merges.TryGetValue(PairKey(ids[pos], ids[right]), out var m) || m.Rank != priority.Rank) continue;
             ids[pos] = m.NewId;
             alive[right] = false;
             next[pos] = next[right];
@@ -133,7 +133,7 @@ internal sealed class BpeMerger
     }
 
     private int Lookup(string token, int rank) =>
-        this.vocab.TryGetValue(token, out int id) ? id
+        _vocab.TryGetValue(token, out int id) ? id
             : throw new InvalidDataException($"tokenizer.json: model.merges[{rank}]: token '{token}' is not in model.vocab.");
 
     private static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;

@@ -20,17 +20,17 @@ public sealed class HfTokenizer
 {
     private const string JsonFileName = "tokenizer.json";
 
-    private readonly IHfTokenModel model;
-    private readonly AddedTokenSplitter splitter;
-    private readonly IReadOnlyList<int> prefix;
-    private readonly IReadOnlyList<int> suffix;
-    private readonly HashSet<int> specialSet;
+    private readonly IHfTokenModel _model;
+    private readonly AddedTokenSplitter _splitter;
+    private readonly IReadOnlyList<int> _prefix;
+    private readonly IReadOnlyList<int> _suffix;
+    private readonly HashSet<int> _specialSet;
 
     private HfTokenizer(IHfTokenModel model, IReadOnlyList<HfAddedToken> added, HfTokenizerConfig config,
         IReadOnlyList<int>? templatePrefix, IReadOnlyList<int>? templateSuffix, int? defaultBos, int? defaultEos)
     {
-        this.model = model;
-        splitter = new AddedTokenSplitter(added);
+        _model = model;
+        _splitter = new AddedTokenSplitter(added);
         BosId = ResolveConfigToken(config.BosToken, "bos_token") ?? defaultBos;
         EosId = ResolveConfigToken(config.EosToken, "eos_token") ?? defaultEos;
         PadId = ResolveConfigToken(config.PadToken, "pad_token");
@@ -39,13 +39,13 @@ public sealed class HfTokenizer
         ModelMaxLength = config.ModelMaxLength;
         VocabSize = Math.Max(model.IdLimit, added.Count == 0 ? 0 : added.Max(a => a.Id) + 1);
 
-        prefix = config.AddBosToken switch
+        _prefix = config.AddBosToken switch
         {
             true => [BosId ?? throw new InvalidDataException($"{HfTokenizerConfig.FileName}: 'add_bos_token' is true but there is no bos_token.")],
             false => [],
             null => templatePrefix ?? [],
         };
-        suffix = config.AddEosToken switch
+        _suffix = config.AddEosToken switch
         {
             true => [EosId ?? throw new InvalidDataException($"{HfTokenizerConfig.FileName}: 'add_eos_token' is true but there is no eos_token.")],
             false => [],
@@ -55,7 +55,7 @@ public sealed class HfTokenizer
         var special = new HashSet<int>(added.Where(a => a.Special).Select(a => a.Id));
         foreach (var id in new[] { BosId, EosId, PadId, UnkId }) if (id is int i) special.Add(i);
         SpecialIds = special;
-        specialSet = special;
+        _specialSet = special;
     }
 
     /// <summary>Loads the tokenizer of a Hugging Face checkpoint folder: <c>tokenizer.json</c> (preferred) or
@@ -119,13 +119,13 @@ public sealed class HfTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
-        if (addSpecialTokens) ids.AddRange(prefix);
-        foreach (var piece in splitter.Split(text))
+        if (addSpecialTokens) ids.AddRange(_prefix);
+        foreach (var piece in _splitter.Split(text))
         {
             if (piece.Token is { } token) ids.Add(token.Id);
-            else this.model.EncodeSegment(piece.Text!, piece.Start == 0, ids);
+            else _model.EncodeSegment(piece.Text!, piece.Start == 0, ids);
         }
-        if (addSpecialTokens) ids.AddRange(suffix);
+        if (addSpecialTokens) ids.AddRange(_suffix);
         return ids;
     }
 
@@ -136,8 +136,8 @@ public sealed class HfTokenizer
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var kept = skipSpecialTokens ? ids.Where(id => !specialSet.Contains(id)).ToList() : ids.ToList();
-        return this.model.Decode(kept);
+        var kept = skipSpecialTokens ? ids.Where(id => !_specialSet.Contains(id)).ToList() : ids.ToList();
+        return _model.Decode(kept);
     }
 
     /// <summary>Id of a token string (model vocabulary or added token), e.g. <c>TokenToId("&lt;|im_end|&gt;")</c>.</summary>
@@ -146,12 +146,12 @@ public sealed class HfTokenizer
         TryTokenToId(token, out int id) ? id : throw new KeyNotFoundException($"Token '{token}' is not in the tokenizer vocabulary.");
 
     /// <summary>Id of a token string, if it is in the vocabulary.</summary>
-    public bool TryTokenToId(string token, out int id) => this.model.TryGetId(token, out id);
+    public bool TryTokenToId(string token, out int id) => _model.TryGetId(token, out id);
 
     private int? ResolveConfigToken(string? token, string field)
     {
         if (token is null) return null;
-        return this.model.TryGetId(token, out int id) ? id
+        return _model.TryGetId(token, out int id) ? id
             : throw new InvalidDataException($"{HfTokenizerConfig.FileName}: '{field}' is '{token}', which is not in the tokenizer vocabulary.");
     }
 }

@@ -15,9 +15,9 @@ internal sealed class SentencePieceModel : IHfTokenModel
     /// <summary>Cap on tokenizer.model: real ones are 0.5 to 5 MB.</summary>
     public const long MaxFileBytes = 64L << 20;
 
-    private readonly LlamaTokenizer tokenizer;
-    private readonly IReadOnlyDictionary<int, string> addedById;
-    private readonly Dictionary<string, int> vocab;
+    private readonly LlamaTokenizer _tokenizer;
+    private readonly IReadOnlyDictionary<int, string> _addedById;
+    private readonly Dictionary<string, int> _vocab;
 
     public SentencePieceModel(string path, IEnumerable<HfAddedToken> addedTokens)
     {
@@ -26,33 +26,33 @@ internal sealed class SentencePieceModel : IHfTokenModel
         {
             // Microsoft.ML.Tokenizers parses the protobuf; whatever it throws for bad bytes (InvalidProtocolBufferException
             // is an IOException, others are ArgumentException, IndexOutOfRange, ...) means the file is not a model.
-            this.tokenizer = LlamaTokenizer.Create(new MemoryStream(bytes, writable: false), addBeginOfSentence: false, addEndOfSentence: false);
-            vocab = new Dictionary<string, int>(this.tokenizer.Vocabulary, StringComparer.Ordinal);
+            _tokenizer = LlamaTokenizer.Create(new MemoryStream(bytes, writable: false), addBeginOfSentence: false, addEndOfSentence: false);
+            _vocab = new Dictionary<string, int>(_tokenizer.Vocabulary, StringComparer.Ordinal);
         }
         catch (Exception e)
         {
             throw new InvalidDataException($"{FileName}: not a SentencePiece BPE model that Microsoft.ML.Tokenizers can read ({e.Message}).", e);
         }
-        int modelIds = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
-        foreach (var (name, id) in new[] { ("bos_id", BosId), ("eos_id", EosId), ("unk_id", this.tokenizer.UnknownId) })
+        int modelIds = _vocab.Count == 0 ? 0 : _vocab.Values.Max() + 1;
+        foreach (var (name, id) in new[] { ("bos_id", BosId), ("eos_id", EosId), ("unk_id", _tokenizer.UnknownId) })
         {
             if (id < 0 || id >= modelIds)
                 throw new InvalidDataException($"{FileName}: trainer_spec.{name} is {id}, outside the model's {modelIds} pieces.");
         }
-        addedById = addedTokens.Where(a => a.Id >= modelIds).ToDictionary(a => a.Id, a => a.Content);
-        foreach (var (id, content) in addedById) vocab[content] = id;
-        IdLimit = Math.Max(modelIds, addedById.Count == 0 ? 0 : addedById.Keys.Max() + 1);
+        _addedById = addedTokens.Where(a => a.Id >= modelIds).ToDictionary(a => a.Id, a => a.Content);
+        foreach (var (id, content) in _addedById) _vocab[content] = id;
+        IdLimit = Math.Max(modelIds, _addedById.Count == 0 ? 0 : _addedById.Keys.Max() + 1);
     }
 
     public int IdLimit { get; }
 
-    public int BosId => this.tokenizer.BeginningOfSentenceId;
+    public int BosId => _tokenizer.BeginningOfSentenceId;
 
-    public int EosId => this.tokenizer.EndOfSentenceId;
+    public int EosId => _tokenizer.EndOfSentenceId;
 
     public void EncodeSegment(string segment, bool atOrigin, List<int> ids)
     {
-        foreach (int id in this.tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false))
+        foreach (int id in _tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false))
         {
             // A model whose byte-fallback pieces (<0x00>..<0xFF>) are missing or out of order maps bytes past its pieces.
             if (id < 0 || id >= IdLimit)
@@ -68,7 +68,7 @@ internal sealed class SentencePieceModel : IHfTokenModel
         foreach (int id in ids)
         {
             if (id < 0 || id >= IdLimit) throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is not in the vocabulary (ids 0..{IdLimit - 1}).");
-            if (!addedById.TryGetValue(id, out var content)) { run.Add(id); continue; }
+            if (!_addedById.TryGetValue(id, out var content)) { run.Add(id); continue; }
             Flush();
             text.Append(content);
         }
@@ -78,10 +78,10 @@ internal sealed class SentencePieceModel : IHfTokenModel
         void Flush()
         {
             if (run.Count == 0) return;
-            text.Append(this.tokenizer.Decode(run, considerSpecialTokens: true));
+            text.Append(_tokenizer.Decode(run, considerSpecialTokens: true));
             run.Clear();
         }
     }
 
-    public bool TryGetId(string token, out int id) => vocab.TryGetValue(token, out id);
+    public bool TryGetId(string token, out int id) => _vocab.TryGetValue(token, out id);
 }

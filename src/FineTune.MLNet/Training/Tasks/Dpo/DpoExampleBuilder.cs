@@ -11,13 +11,13 @@ namespace FineTune.MLNet.Training.Tasks.Dpo;
 /// </summary>
 public sealed class DpoExampleBuilder
 {
-    private readonly SftExampleBuilder sft;
+    private readonly SftExampleBuilder _sft;
 
     /// <summary>Creates a builder formatting like <paramref name="sft"/>.</summary>
     public DpoExampleBuilder(SftExampleBuilder sft)
     {
         ArgumentNullException.ThrowIfNull(sft);
-        this.sft = sft;
+        _sft = sft;
     }
 
     /// <summary>One pair.</summary>
@@ -38,8 +38,8 @@ public sealed class DpoExampleBuilder
     {
         if (chosen is null) throw new SftDataException($"{where}: the chosen completion is null.");
         if (rejected is null) throw new SftDataException($"{where}: the rejected completion is null.");
-        var c = this.sft.FromPair(prompt, chosen);
-        var r = this.sft.FromPair(prompt, rejected);
+        var c = _sft.FromPair(prompt, chosen);
+        var r = _sft.FromPair(prompt, rejected);
         if (c.SupervisedTokenCount == 0 || r.SupervisedTokenCount == 0)
             throw new SftDataException($"{where}: the {(c.SupervisedTokenCount == 0 ? "chosen" : "rejected")} completion has no token to score " +
                 "(empty with AppendEos off, or cut away by MaxLength).");

@@ -15,50 +15,50 @@ namespace FineTune.MLNet.Training.Tasks.Dpo;
 /// </summary>
 internal sealed class DpoTask : ITrainingTask, IDisposable
 {
-    private readonly LlamaForCausalLM model;
-    private readonly IReadOnlyList<DpoExample> train;
-    private readonly IReadOnlyList<DpoExample>? valid;
-    private readonly SftCollator collator;
-    private readonly double beta;
-    private readonly double labelSmoothing;
-    private readonly int evalBatchSize;
-    private readonly Device device;
-    private readonly Tensor? referenceChosen;     // (N) when precomputed
-    private readonly Tensor? referenceRejected;   // (N)
+    private readonly LlamaForCausalLM _model;
+    private readonly IReadOnlyList<DpoExample> _train;
+    private readonly IReadOnlyList<DpoExample>? _valid;
+    private readonly SftCollator _collator;
+    private readonly double _beta;
+    private readonly double _labelSmoothing;
+    private readonly int _evalBatchSize;
+    private readonly Device _device;
+    private readonly Tensor? _referenceChosen;     // (N) when precomputed
+    private readonly Tensor? _referenceRejected;   // (N)
 
     public DpoTask(LlamaForCausalLM model, IReadOnlyList<DpoExample> train, IReadOnlyList<DpoExample>? valid, SftCollator collator,
         double beta, double labelSmoothing, int evalBatchSize, Device device, bool precomputeReference)
     {
         if (model.Lora is null) throw new ArgumentException("DPO needs a model with LoRA adapters: the reference is the model with its adapters disabled.", nameof(model));
-        this.model = model;
-        this.train = train;
-        this.valid = valid;
-        this.collator = collator;
-        this.beta = beta;
-        this.labelSmoothing = labelSmoothing;
-        this.evalBatchSize = evalBatchSize;
-        this.device = device;
+        _model = model;
+        _train = train;
+        _valid = valid;
+        _collator = collator;
+        _beta = beta;
+        _labelSmoothing = labelSmoothing;
+        _evalBatchSize = evalBatchSize;
+        _device = device;
         Lengths = train.Select(e => Math.Max(e.Chosen.Length, e.Rejected.Length)).ToArray();
-        if (precomputeReference) (referenceChosen, referenceRejected) = ReferenceOfAll(train);
+        if (precomputeReference) (_referenceChosen, _referenceRejected) = ReferenceOfAll(train);
     }
 
     public IReadOnlyList<int> Lengths { get; }
 
     public BatchLoss ComputeLoss(int[] rows)
     {
-        var pairs = rows.Select(r => train[r]).ToArray();
-        var (policyChosen, policyRejected) = CompletionLogProbs.OfPairs(model, pairs, collator, device);        // (B), (B)
+        var pairs = rows.Select(r => _train[r]).ToArray();
+        var (policyChosen, policyRejected) = CompletionLogProbs.OfPairs(_model, pairs, _collator, _device);        // (B), (B)
         Tensor refChosen, refRejected;
-        if (referenceChosen is not null)
+        if (_referenceChosen is not null)
         {
-            using var index = tensor(rows.Select(r => (long)r).ToArray(), device: device);
-            (refChosen, refRejected) = (referenceChosen.index_select(0, index), referenceRejected!.index_select(0, index));
+            using var index = tensor(rows.Select(r => (long)r).ToArray(), device: _device);
+            (refChosen, refRejected) = (_referenceChosen.index_select(0, index), _referenceRejected!.index_select(0, index));
         }
         else
         {
             (refChosen, refRejected) = Reference(pairs);
         }
-        var result = DpoLoss.Sigmoid(policyChosen, policyRejected, refChosen, refRejected, beta, labelSmoothing);
+        var result = DpoLoss.Sigmoid(policyChosen, policyRejected, refChosen, refRejected, _beta, _labelSmoothing);
         var sums = DpoMetrics.Sums(result, policyChosen, policyRejected);                                       // (8)
         return new BatchLoss(result.Losses.sum(), pairs.Length, pairs.Sum(p => (long)p.TokenCount), sums);    // summed over the pairs
     }
@@ -68,16 +68,16 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
 
     public ValidationResult? Validate()
     {
-        if (valid is not { Count: > 0 }) return null;
+        if (_valid is not { Count: > 0 }) return null;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Tensor? sums = null;
-        for (var start = 0; start < valid.Count; start += evalBatchSize)
+        for (var start = 0; start < _valid.Count; start += _evalBatchSize)
         {
-            var pairs = valid.Skip(start).Take(evalBatchSize).ToArray();
-            var (pc, pr) = CompletionLogProbs.OfPairs(model, pairs, collator, device);
+            var pairs = _valid.Skip(start).Take(_evalBatchSize).ToArray();
+            var (pc, pr) = CompletionLogProbs.OfPairs(_model, pairs, _collator, _device);
             var (rc, rr) = Reference(pairs);
-            var batchSums = DpoMetrics.Sums(DpoLoss.Sigmoid(pc, pr, rc, rr, beta, labelSmoothing), pc, pr);
+            var batchSums = DpoMetrics.Sums(DpoLoss.Sigmoid(pc, pr, rc, rr, _beta, _labelSmoothing), pc, pr);
             sums = sums is null ? batchSums : sums.add_(batchSums);
         }
         var metrics = DpoMetrics.FromSums(sums!)!;
@@ -86,15 +86,15 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
 
     public void Dispose()
     {
-        referenceChosen?.Dispose();
-        referenceRejected?.Dispose();
+        _referenceChosen?.Dispose();
+        _referenceRejected?.Dispose();
     }
 
     /// <summary>Reference log-probs: the same model with adapters off, without gradient.</summary>
     private (Tensor Chosen, Tensor Rejected) Reference(IReadOnlyList<DpoExample> pairs)
     {
         using var _ = no_grad();
-        using (model.DisableAdapters()) return CompletionLogProbs.OfPairs(model, pairs, collator, device);
+        using (_model.DisableAdapters()) return CompletionLogProbs.OfPairs(_model, pairs, _collator, _device);
     }
 
     private (Tensor Chosen, Tensor Rejected) ReferenceOfAll(IReadOnlyList<DpoExample> pairs)
@@ -102,9 +102,9 @@ internal sealed class DpoTask : ITrainingTask, IDisposable
         var chosen = new List<Tensor>();
         var rejected = new List<Tensor>();
         using var scope = NewDisposeScope();
-        for (var start = 0; start < pairs.Count; start += evalBatchSize)
+        for (var start = 0; start < pairs.Count; start += _evalBatchSize)
         {
-            var (c, r) = Reference(pairs.Skip(start).Take(evalBatchSize).ToArray());
+            var (c, r) = Reference(pairs.Skip(start).Take(_evalBatchSize).ToArray());
             chosen.Add(c);
             rejected.Add(r);
         }

@@ -9,19 +9,19 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 internal sealed class ConversationRenderer
 {
     private const string AssistantRole = "assistant";
-    private readonly ChatTemplate? template;
-    private readonly string? bosToken;
-    private readonly string? eosToken;
-    private readonly string separator;
-    private readonly SupervisedTurns turns;
+    private readonly ChatTemplate? _template;
+    private readonly string? _bosToken;
+    private readonly string? _eosToken;
+    private readonly string _separator;
+    private readonly SupervisedTurns _turns;
 
     public ConversationRenderer(ChatTemplate? template, string? bosToken, string? eosToken, string separator, SupervisedTurns turns)
     {
-        this.template = template;
-        this.bosToken = bosToken;
-        this.eosToken = eosToken;
-        this.separator = separator;
-        this.turns = turns;
+        _template = template;
+        _bosToken = bosToken;
+        _eosToken = eosToken;
+        _separator = separator;
+        _turns = turns;
     }
 
     /// <summary>The whole text and its segments (their texts concatenate to it), in order.</summary>
@@ -38,10 +38,10 @@ internal sealed class ConversationRenderer
         var last = messages[^1];
         if (last.Role != AssistantRole)
             throw new SftDataException($"{where}: the last message must be the response to learn, with role '{AssistantRole}', but messages[{messages.Count - 1}].role is '{last.Role}'.");
-        var supervised = this.turns == SupervisedTurns.LastAssistant
+        var supervised = _turns == SupervisedTurns.LastAssistant
             ? new[] { messages.Count - 1 }
             : Enumerable.Range(0, messages.Count).Where(i => messages[i].Role == AssistantRole).ToArray();
-        return this.template is null ? Join(messages, supervised) : RenderWithTemplate(messages, supervised, where);
+        return _template is null ? Join(messages, supervised) : RenderWithTemplate(messages, supervised, where);
     }
 
     private (string, List<TextSegment>) Join(IReadOnlyList<ChatMessage> messages, int[] supervised)
@@ -50,7 +50,7 @@ internal sealed class ConversationRenderer
         var context = new System.Text.StringBuilder();
         for (int i = 0; i < messages.Count; i++)
         {
-            if (i > 0) context.Append(this.separator);
+            if (i > 0) context.Append(_separator);
             if (supervised.Contains(i))
             {
                 segments.Add(new TextSegment(context.ToString(), false));
@@ -100,7 +100,7 @@ internal sealed class ConversationRenderer
     {
         try
         {
-            return this.template!.Render(messages, addGenerationPrompt, bosToken, eosToken);
+            return _template!.Render(messages, addGenerationPrompt, _bosToken, _eosToken);
         }
         catch (ChatTemplateException ex)
         {

@@ -32,12 +32,12 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 /// </remarks>
 public sealed class SftExampleBuilder
 {
-    private readonly HfTokenizer tokenizer;
-    private readonly SftDataOptions options;
-    private readonly ConversationRenderer renderer;
-    private readonly int[] bosPrefix;
-    private readonly int? appendedEos;
-    private readonly string? eosToken;
+    private readonly HfTokenizer _tokenizer;
+    private readonly SftDataOptions _options;
+    private readonly ConversationRenderer _renderer;
+    private readonly int[] _bosPrefix;
+    private readonly int? _appendedEos;
+    private readonly string? _eosToken;
 
     /// <summary>Creates a builder for <paramref name="tokenizer"/>.</summary>
     /// <exception cref="ArgumentException">Invalid options (the message names the field), or an EOS is required but
@@ -46,30 +46,30 @@ public sealed class SftExampleBuilder
     public SftExampleBuilder(HfTokenizer tokenizer, SftDataOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        this.options = options ?? new SftDataOptions();
-        this.options.Validate();
-        this.tokenizer = tokenizer;
+        _options = options ?? new SftDataOptions();
+        _options.Validate();
+        _tokenizer = tokenizer;
 
         var affixes = TokenizerAffixes.Of(tokenizer);
-        bosPrefix = affixes.Prefix;
+        _bosPrefix = affixes.Prefix;
         string? bosToken = tokenizer.BosId is int bos ? tokenizer.Decode([bos]) : null;
-        eosToken = tokenizer.EosId is int eos ? tokenizer.Decode([eos]) : null;
+        _eosToken = tokenizer.EosId is int eos ? tokenizer.Decode([eos]) : null;
         bool tokenizerAddsEos = tokenizer.EosId is int e && affixes.Suffix.Contains(e);
-        if (this.options.AppendEos && tokenizer.EosId is null)
+        if (_options.AppendEos && tokenizer.EosId is null)
             throw new ArgumentException($"{nameof(SftDataOptions.AppendEos)} is true but the tokenizer has no eos_token; set it to false or give the tokenizer an eos_token.", nameof(options));
-        appendedEos = this.options.AppendEos || tokenizerAddsEos ? tokenizer.EosId : null;
+        _appendedEos = _options.AppendEos || tokenizerAddsEos ? tokenizer.EosId : null;
 
-        string? source = this.options.UseChatTemplate ? this.options.ChatTemplateOverride ?? tokenizer.ChatTemplate : null;
+        string? source = _options.UseChatTemplate ? _options.ChatTemplateOverride ?? tokenizer.ChatTemplate : null;
         var template = source is null ? null : ChatTemplate.Parse(source);
         UsesChatTemplate = template is not null;
-        renderer = new ConversationRenderer(template, bosToken, eosToken, this.options.Separator, this.options.SupervisedTurns);
+        _renderer = new ConversationRenderer(template, bosToken, _eosToken, _options.Separator, _options.SupervisedTurns);
     }
 
     /// <summary>Whether conversations are rendered with a chat template (else joined with the separator).</summary>
     public bool UsesChatTemplate { get; }
 
     /// <summary>The options in use.</summary>
-    public SftDataOptions Options => this.options;
+    public SftDataOptions Options => _options;
 
     /// <summary>
     /// The token ids a model is given to answer <paramref name="prompt"/>: exactly the prompt part of a training example
@@ -147,7 +147,7 @@ public sealed class SftExampleBuilder
         if (prompt is null) throw new SftDataException($"{where}: the prompt is null.");
         if (response is null) throw new SftDataException($"{where}: the response is null.");
         var messages = new List<ChatMessage>(3);
-        if (this.options.SystemPrompt is not null) messages.Add(new ChatMessage("system", this.options.SystemPrompt));
+        if (_options.SystemPrompt is not null) messages.Add(new ChatMessage("system", _options.SystemPrompt));
         messages.Add(new ChatMessage("user", prompt));
         messages.Add(new ChatMessage("assistant", response));
         return FromMessages(messages, where);
@@ -156,29 +156,29 @@ public sealed class SftExampleBuilder
     private SftExample FromMessages(IReadOnlyList<ChatMessage> messages, string where)
     {
         if (messages is null) throw new SftDataException($"{where}: the conversation is null.");
-        var (text, segments) = renderer.Render(messages, where);
-        var encoded = SegmentEncoder.Encode(this.tokenizer, segments);
+        var (text, segments) = _renderer.Render(messages, where);
+        var encoded = SegmentEncoder.Encode(_tokenizer, segments);
         var (ids, labels) = (encoded.Ids, encoded.Labels);
         int keepStart = encoded.LastSupervisedStart;
 
         int leading = 0;
-        if (bosPrefix.Length > 0)
+        if (_bosPrefix.Length > 0)
         {
-            if (!SegmentEncoder.StartsWith(ids, bosPrefix))
+            if (!SegmentEncoder.StartsWith(ids, _bosPrefix))
             {
-                ids.InsertRange(0, bosPrefix);
-                labels.InsertRange(0, Enumerable.Repeat(CausalLmLoss.IgnoreIndex, bosPrefix.Length));
-                keepStart += bosPrefix.Length;
+                ids.InsertRange(0, _bosPrefix);
+                labels.InsertRange(0, Enumerable.Repeat(CausalLmLoss.IgnoreIndex, _bosPrefix.Length));
+                keepStart += _bosPrefix.Length;
             }
-            leading = bosPrefix.Length;
+            leading = _bosPrefix.Length;
         }
-        if (appendedEos is int eos && !text.TrimEnd().EndsWith(eosToken!, StringComparison.Ordinal))
+        if (_appendedEos is int eos && !text.TrimEnd().EndsWith(_eosToken!, StringComparison.Ordinal))
         {
             ids.Add(eos);
             labels.Add(eos);
         }
 
-        bool truncated = SftTruncation.Apply(ids, labels, keepStart, leading, this.options.MaxLength);
+        bool truncated = SftTruncation.Apply(ids, labels, keepStart, leading, _options.MaxLength);
         if (labels.Count > 0) labels[0] = CausalLmLoss.IgnoreIndex;
         return new SftExample(ids.ToArray(), labels.ToArray(), truncated);
     }

@@ -54,23 +54,23 @@ public sealed class SftPacker
 
     private sealed class RowBuilder
     {
-        private readonly List<int> ids = [];
-        private readonly List<int> labels = [];
-        private readonly List<int> positions = [];
-        private readonly List<int> documents = [];
-        private int documentCount;
+        private readonly List<int> _ids = [];
+        private readonly List<int> _labels = [];
+        private readonly List<int> _positions = [];
+        private readonly List<int> _documents = [];
+        private int _documentCount;
 
-        public int Length => this.ids.Count;
+        public int Length => _ids.Count;
 
         public void Add(SftExample example)
         {
-            this.ids.AddRange(example.InputIds);
-            this.labels.Add(CausalLmLoss.IgnoreIndex);
-            this.labels.AddRange(example.Labels.Skip(1));
-            positions.AddRange(Enumerable.Range(0, example.Length));
-            documents.AddRange(Enumerable.Repeat(documentCount++, example.Length));
+            _ids.AddRange(example.InputIds);
+            _labels.Add(CausalLmLoss.IgnoreIndex);
+            _labels.AddRange(example.Labels.Skip(1));
+            _positions.AddRange(Enumerable.Range(0, example.Length));
+            _documents.AddRange(Enumerable.Repeat(_documentCount++, example.Length));
         }
 
-        public SftSequence Build() => new(this.ids.ToArray(), this.labels.ToArray(), positions.ToArray(), documents.ToArray());
+        public SftSequence Build() => new(_ids.ToArray(), _labels.ToArray(), _positions.ToArray(), _documents.ToArray());
     }
 }

@@ -10,29 +10,29 @@ namespace FineTune.MLNet.Training.Tasks.Sft;
 /// </summary>
 internal sealed class SftTask : ITrainingTask
 {
-    private readonly LlamaForCausalLM model;
-    private readonly IReadOnlyList<SftSequence> train;
-    private readonly IReadOnlyList<SftSequence>? valid;
-    private readonly SftCollator collator;
-    private readonly bool packed;
-    private readonly int evalBatchSize;
-    private readonly Device device;
+    private readonly LlamaForCausalLM _model;
+    private readonly IReadOnlyList<SftSequence> _train;
+    private readonly IReadOnlyList<SftSequence>? _valid;
+    private readonly SftCollator _collator;
+    private readonly bool _packed;
+    private readonly int _evalBatchSize;
+    private readonly Device _device;
 
     public SftTask(LlamaForCausalLM model, IReadOnlyList<SftSequence> train, IReadOnlyList<SftSequence>? valid, SftCollator collator,
         bool packed, int evalBatchSize, Device device)
     {
-        this.model = model;
-        this.train = train;
-        this.valid = valid;
-        this.collator = collator;
-        this.packed = packed;
-        this.evalBatchSize = evalBatchSize;
-        this.device = device;
+        _model = model;
+        _train = train;
+        _valid = valid;
+        _collator = collator;
+        _packed = packed;
+        _evalBatchSize = evalBatchSize;
+        _device = device;
         Lengths = train.Select(s => s.InputIds.Length).ToArray();
-        supervisedTokens = train.Select(SupervisedTokens).ToArray();
+        _supervisedTokens = train.Select(SupervisedTokens).ToArray();
     }
 
-    private readonly int[] supervisedTokens;
+    private readonly int[] _supervisedTokens;
 
     /// <summary>Labels that take a loss after the shift (position t predicts label t+1), as <see cref="CausalLmLoss.SumNll"/> counts them.</summary>
     private static int SupervisedTokens(SftSequence s)
@@ -47,22 +47,22 @@ internal sealed class SftTask : ITrainingTask
 
     public BatchLoss ComputeLoss(int[] rows)
     {
-        var batch = collator.Collate(rows.Select(r => train[r]).ToArray());
-        using var t = batch.ToTensors(device);
+        var batch = _collator.Collate(rows.Select(r => _train[r]).ToArray());
+        using var t = batch.ToTensors(_device);
         var logits = Forward(batch, t);                                       // (B, T, V)
         var (sum, _) = CausalLmLoss.SumNll(logits, t.Labels);                 // ()
-        return new BatchLoss(sum, rows.Sum(r => (double)supervisedTokens[r]), rows.Sum(r => (long)train[r].InputIds.Length));
+        return new BatchLoss(sum, rows.Sum(r => (double)_supervisedTokens[r]), rows.Sum(r => (long)_train[r].InputIds.Length));
     }
 
     public ValidationResult? Validate()
     {
-        if (valid is not { Count: > 0 }) return null;
+        if (_valid is not { Count: > 0 }) return null;
         double sum = 0, count = 0;
-        for (var start = 0; start < valid.Count; start += evalBatchSize)
+        for (var start = 0; start < _valid.Count; start += _evalBatchSize)
         {
             using var scope = NewDisposeScope();
-            var batch = collator.Collate(valid.Skip(start).Take(evalBatchSize).ToArray());
-            using var t = batch.ToTensors(device);
+            var batch = _collator.Collate(_valid.Skip(start).Take(_evalBatchSize).ToArray());
+            using var t = batch.ToTensors(_device);
             var (s, c) = CausalLmLoss.SumNll(Forward(batch, t), t.Labels);
             sum += s.item<float>();
             count += c.item<long>();
@@ -74,7 +74,7 @@ internal sealed class SftTask : ITrainingTask
     private Tensor Forward(SftBatch batch, SftBatchTensors t)
     {
         using var scope = NewDisposeScope();
-        var mask = packed ? batch.CreateBlockCausalMask(device) : t.AttentionMask;
-        return model.Forward(t.InputIds, mask, t.PositionIds).MoveToOuterDisposeScope();
+        var mask = _packed ? batch.CreateBlockCausalMask(_device) : t.AttentionMask;
+        return _model.Forward(t.InputIds, mask, t.PositionIds).MoveToOuterDisposeScope();
     }
 }
