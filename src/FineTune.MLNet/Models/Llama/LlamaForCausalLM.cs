@@ -35,6 +35,13 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     /// <summary>The adapter settings, or null for a plain (fully trainable) model.</summary>
     public LoraSettings? Lora { get; }
 
+    /// <summary>Activation checkpointing per decoder layer while training (see <see cref="LlamaModel.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
+
     /// <summary>The decoder stack (HF <c>model</c>).</summary>
     public LlamaModel Model => model;
 
