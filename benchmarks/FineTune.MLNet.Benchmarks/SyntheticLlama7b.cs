@@ -24,10 +24,13 @@ internal static class SyntheticLlama7b
 
     private const int LayersPerShard = 5;
 
+    /// <summary>Decoder layers: 32 (Llama-2-7B); <c>FINETUNE_BENCH_7B_LAYERS</c> writes a shallower variant for a smoke run.</summary>
+    public static int Layers => int.TryParse(Environment.GetEnvironmentVariable("FINETUNE_BENCH_7B_LAYERS"), out var n) && n is >= 1 and <= 32 ? n : 32;
+
     public static string Folder()
     {
         var root = Environment.GetEnvironmentVariable("FINETUNE_BENCH_CACHE") is { Length: > 0 } r ? r : "/tmp/finetune-bench";
-        return Path.Combine(root, "llama-2-7b-synthetic");
+        return Path.Combine(root, Layers == 32 ? "llama-2-7b-synthetic" : $"llama-2-7b-synthetic-{Layers}-layers");
     }
 
     /// <summary>The folder, written first if it is not complete yet.</summary>
@@ -37,7 +40,7 @@ internal static class SyntheticLlama7b
         var done = Path.Combine(dir, ".complete");
         if (File.Exists(done)) return dir;
         Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), ConfigJson);
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), ConfigJson.Replace("\"num_hidden_layers\": 32", $"\"num_hidden_layers\": {Layers}"));
         var config = LlamaConfig.FromJsonFile(Path.Combine(dir, "config.json"));
         var layers = config.NumHiddenLayers;
         var shardCount = (layers + LayersPerShard - 1) / LayersPerShard + 1;

@@ -30,13 +30,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        if (quantizeBase && !hasBias)
+        using (var init = nn.Linear(inFeatures, outFeatures, hasBias))
         {
-            base_layer = new Nf4Linear(inFeatures, outFeatures, hasBias: false);   // filled by LoadBaseWeight; no float init (7B: 27 GB)
-        }
-        else
-        {
-            using var init = nn.Linear(inFeatures, outFeatures, hasBias);
             if (quantizeBase) base_layer = new Nf4Linear(inFeatures, outFeatures, hasBias: false);   // filled by LoadBaseWeight
             else weight = new Parameter(init.weight!.detach().clone());
             bias = hasBias ? new Parameter(init.bias!.detach().clone(), requires_grad: !quantizeBase) : null;

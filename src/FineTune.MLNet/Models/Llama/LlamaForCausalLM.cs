@@ -90,6 +90,16 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         return logits.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The output head (V, C): <c>lm_head.weight</c>, or the embedding table when tied.</summary>
+    public Tensor HeadWeight => lm_head?.weight ?? model.EmbeddingWeight;
+
+    /// <summary>
+    /// Final-norm hidden states (B, T, C) without the head, for losses that apply the head themselves
+    /// (<c>CausalLmLoss.SumNllChunked</c>); the arguments are those of <see cref="Forward"/>.
+    /// </summary>
+    public Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null) =>
+        model.Forward(inputIds, attentionMask, positionIds);
+
     /// <summary>A cache sized for this model, for incremental decoding with <see cref="Forward"/>.</summary>
     public KvCache CreateCache() => new(Config.NumHiddenLayers);
 
