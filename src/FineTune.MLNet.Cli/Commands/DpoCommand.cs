@@ -36,13 +36,14 @@ internal static class DpoCommand
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 5e-5 };
         var batch = new Option<int>("--batch-size") { Description = "Preference pairs per step.", DefaultValueFactory = _ => 8 };
         var maxLength = new Option<int>("--max-length") { Description = "Longest prompt + completion in tokens.", DefaultValueFactory = _ => 512 };
+        var gradientCheckpointing = new Option<bool>("--gradient-checkpointing") { Description = "Activation checkpointing per decoder layer: recompute each layer in the backward instead of keeping its activations (same gradients, less memory, about one more forward)." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
         var output = new Option<DirectoryInfo>("--output") { Description = "Folder for metrics.json and adapter/.", Required = true };
         var command = new Command("dpo", "DPO preference alignment of a decoder LLM with LoRA / QLoRA; writes OUTPUT/adapter (PEFT) and OUTPUT/metrics.json (TRL metric names).")
         {
             model, adapter, train, valid, promptColumn, chosenColumn, rejectedColumn, beta, labelSmoothing, precompute,
-            epochs, lr, batch, maxLength, seed, device, output,
+            epochs, lr, batch, maxLength, gradientCheckpointing, seed, device, output,
         };
         foreach (var option in lora.All) command.Options.Add(option);
         foreach (var option in checkpoints.All) command.Options.Add(option);
@@ -50,13 +51,13 @@ internal static class DpoCommand
             r.GetValue(model)!, r.GetValue(adapter), r.GetValue(train)!, r.GetValue(valid), r.GetValue(promptColumn)!, r.GetValue(chosenColumn)!,
             r.GetValue(rejectedColumn)!, r.GetValue(beta), r.GetValue(labelSmoothing), r.GetValue(precompute), lora.Settings(r),
             r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch),
-            r.GetValue(maxLength), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
+            r.GetValue(maxLength), r.GetValue(gradientCheckpointing), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, DirectoryInfo? Adapter, FileInfo Train, FileInfo? Valid, string PromptColumn, string ChosenColumn,
         string RejectedColumn, double Beta, double LabelSmoothing, bool PrecomputeReference, LoraSettings Lora,
-        int Epochs, double Lr, int BatchSize, int MaxLength, int Seed, string Device, DirectoryInfo Output, CheckpointArguments.Settings Checkpoints)
+        int Epochs, double Lr, int BatchSize, int MaxLength, bool GradientCheckpointing, int Seed, string Device, DirectoryInfo Output, CheckpointArguments.Settings Checkpoints)
     {
         public string[] Columns => [PromptColumn, ChosenColumn, RejectedColumn];
     }
@@ -125,6 +126,7 @@ internal static class DpoCommand
             LearningRate = a.Lr,
             BatchSize = a.BatchSize,
             Data = new SftDataOptions { MaxLength = a.MaxLength },
+            GradientCheckpointing = a.GradientCheckpointing,
             Seed = a.Seed,
             Device = a.Device,
             InferenceBatchSize = Math.Clamp(a.BatchSize, 1, 256),

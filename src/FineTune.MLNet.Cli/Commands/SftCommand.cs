@@ -34,6 +34,7 @@ internal static class SftCommand
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
         var maxLength = new Option<int>("--max-length") { Description = "Longest training sequence in tokens.", DefaultValueFactory = _ => 512 };
         var packing = new Option<bool>("--packing") { Description = "Pack short examples into rows of --max-length." };
+        var gradientCheckpointing = new Option<bool>("--gradient-checkpointing") { Description = "Activation checkpointing per decoder layer: recompute each layer in the backward instead of keeping its activations (same gradients, less memory, about one more forward)." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "Longest generated answer for --test.", DefaultValueFactory = _ => 64 };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
@@ -41,21 +42,21 @@ internal static class SftCommand
         var command = new Command("sft", "LoRA / QLoRA supervised fine-tuning of a decoder LLM; writes OUTPUT/adapter (PEFT) and OUTPUT/metrics.json.")
         {
             model, train, valid, test, general, promptColumn, responseColumn, epochs, lr, batch,
-            maxLength, packing, seed, maxNewTokens, device, output,
+            maxLength, packing, gradientCheckpointing, seed, maxNewTokens, device, output,
         };
         foreach (var option in lora.All) command.Options.Add(option);
         foreach (var option in checkpoints.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
             r.GetValue(model)!, r.GetValue(train)!, r.GetValue(valid), r.GetValue(test), r.GetValue(general), r.GetValue(promptColumn)!,
             r.GetValue(responseColumn)!, lora.Settings(r),
-            r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(packing), r.GetValue(seed),
+            r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(packing), r.GetValue(gradientCheckpointing), r.GetValue(seed),
             r.GetValue(maxNewTokens), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
         return command;
     }
 
     private sealed record Args(DirectoryInfo Model, FileInfo Train, FileInfo? Valid, FileInfo? Test, FileInfo? GeneralText, string PromptColumn,
         string ResponseColumn, LoraSettings Lora, int Epochs, double Lr, int BatchSize,
-        int MaxLength, bool Packing, int Seed, int MaxNewTokens, string Device, DirectoryInfo Output, CheckpointArguments.Settings Checkpoints);
+        int MaxLength, bool Packing, bool GradientCheckpointing, int Seed, int MaxNewTokens, string Device, DirectoryInfo Output, CheckpointArguments.Settings Checkpoints);
 
     /// <summary>Option names for the option fields whose validation messages name them.</summary>
     private static readonly Dictionary<string, string> OptionOfField = new(StringComparer.Ordinal)
@@ -119,6 +120,7 @@ internal static class SftCommand
             BatchSize = a.BatchSize,
             Data = new SftDataOptions { MaxLength = a.MaxLength },
             Packing = a.Packing,
+            GradientCheckpointing = a.GradientCheckpointing,
             Seed = a.Seed,
             Device = a.Device,
             Generation = new GenerationOptions { MaxNewTokens = a.MaxNewTokens },

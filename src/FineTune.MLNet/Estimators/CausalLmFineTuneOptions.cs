@@ -32,6 +32,14 @@ public abstract record CausalLmFineTuneOptions : TrainerOptions
     /// <summary>Generation settings of the fitted transformer.</summary>
     public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 64 };
 
+    /// <summary>
+    /// Activation checkpointing per decoder layer while training (HF <c>gradient_checkpointing_enable()</c>, torchtune
+    /// <c>enable_activation_checkpointing</c>): each layer keeps only its input and is recomputed in the backward. The
+    /// gradients are the same; activation memory drops from every layer's intermediates to one layer's, for about one
+    /// more forward pass of compute. With LoRA dropout &gt; 0 only the CPU is supported (its random generator is replayed).
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>Prompts per generation batch when transforming (DPO: also pairs per reference/validation batch). Range 1..256.</summary>
     public int InferenceBatchSize { get; init; } = 8;
 

@@ -70,6 +70,7 @@ public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
             : LlamaForCausalLM.FromPretrained(folder, o.Lora, o.Device);
         try
         {
+            model.GradientCheckpointing = o.GradientCheckpointing;
             var lora = model.Lora!;
             channel.Log($"LoRA r={lora.Rank} on [{string.Join(", ", lora.TargetModules)}]{(o.AdapterPath is null ? "" : $" from {o.AdapterPath}")}: " +
                 $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters; reference = the model with adapters off.");

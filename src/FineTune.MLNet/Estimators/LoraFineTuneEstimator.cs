@@ -59,6 +59,7 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
 
         random.manual_seed(o.Seed);
         var model = LlamaForCausalLM.FromPretrained(folder, o.Lora, o.Device);
+        model.GradientCheckpointing = o.GradientCheckpointing;
         var sequences = o.Packing ? new SftPacker(o.Data.MaxLength).Pack(train.Examples) : train.Examples.Select(e => e.ToSequence()).ToList();
         var validSequences = valid?.Examples.Select(e => e.ToSequence()).ToList();
         var trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());

@@ -72,7 +72,7 @@ public static class StateDictLoader
     }
 
     /// <summary>Parameters and persistent buffers by state-dict name.</summary>
-    private static Dictionary<string, Tensor> Targets(nn.Module module)
+    internal static Dictionary<string, Tensor> Targets(nn.Module module)
     {
         var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, parameter) in module.named_parameters())
@@ -86,7 +86,7 @@ public static class StateDictLoader
         return targets;
     }
 
-    private static string MismatchMessage(List<string> missing, List<string> unexpected)
+    internal static string MismatchMessage(List<string> missing, List<string> unexpected)
     {
         var message = new StringBuilder("The state dict does not match the module (strict loading).");
         if (missing.Count > 0)

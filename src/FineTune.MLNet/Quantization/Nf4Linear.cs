@@ -129,10 +129,17 @@ public sealed class Nf4Linear : nn.Module<Tensor, Tensor>
                 $"Nf4Linear.forward: input's last dimension must be {InFeatures}, got shape [{string.Join(", ", input.shape)}].",
                 nameof(input));
         }
+        if (input.requires_grad && is_grad_enabled()) return Nf4MatMul.Apply(input, this);   // no float weight kept for the backward
         using var scope = NewDisposeScope();
         var weight = DequantizedWeight(input.dtype); // (out, in)
+        return LinearWithBias(input, weight).MoveToOuterDisposeScope(); // (..., out)
+    }
+
+    /// <summary><c>x Wᵀ + b</c> for a dequantized <paramref name="weight"/> (out, in).</summary>
+    internal Tensor LinearWithBias(Tensor input, Tensor weight)
+    {
+        using var scope = NewDisposeScope();
         var b = bias?.to(input.dtype); // (out)
-        var output = nn.functional.linear(input, weight, b); // (..., out)
-        return output.MoveToOuterDisposeScope();
+        return nn.functional.linear(input, weight, b).MoveToOuterDisposeScope(); // (..., out)
     }
 }

@@ -21,6 +21,24 @@ public class HfCheckpointTests
     }
 
     [Fact]
+    public void StreamsShardedCheckpointTensorByTensorAsLoadFolderLoadsIt()
+    {
+        var loaded = HfCheckpoint.LoadFolder(ShardedFixture);
+        var infos = HfCheckpoint.ReadTensorInfos(ShardedFixture);
+        Assert.Equal(loaded.Keys.Order(), infos.Keys.Order());
+        var seen = new List<string>();
+        HfCheckpoint.StreamFolder(ShardedFixture, (name, tensor) =>
+        {
+            seen.Add(name);
+            Assert.Equal(infos[name].ShapeArray(), tensor.shape);
+            Assert.Equal(loaded[name].dtype, tensor.dtype);
+            Assert.True(loaded[name].eq(tensor).all().item<bool>(), $"streamed '{name}' differs from the loaded tensor");
+        });
+        Assert.Equal(loaded.Keys.Order(), seen.Order());
+        Assert.True(seen.Count > 1);
+    }
+
+    [Fact]
     public void LoadsSingleFileCheckpoint()
     {
         var tensors = HfCheckpoint.LoadFolder(CheckpointTestFiles.Fixture("tiny-bert"));

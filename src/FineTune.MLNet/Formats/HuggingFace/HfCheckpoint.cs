@@ -59,6 +59,65 @@ public static class HfCheckpoint
     }
 
     /// <summary>
+    /// Every tensor's dtype and shape from the headers alone (nothing is loaded), with the same layout checks as
+    /// <see cref="LoadFolder"/>: each shard a file inside the folder, each tensor in the shard the index names.
+    /// </summary>
+    public static IReadOnlyDictionary<string, SafeTensorInfo> ReadTensorInfos(string dir) =>
+        Layout(dir).SelectMany(f => SafeTensorsFile.ReadHeader(f)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Streams the checkpoint shard by shard, tensor by tensor (CPU, stored dtype) to <paramref name="each"/>; each
+    /// tensor is disposed when the call returns, so at most one tensor of the checkpoint is in memory at a time.
+    /// </summary>
+    public static void StreamFolder(string dir, Action<string, Tensor> each)
+    {
+        ArgumentNullException.ThrowIfNull(each);
+        foreach (var file in Layout(dir)) SafeTensorsFile.Stream(file, each);
+    }
+
+    /// <summary>The safetensors files of the checkpoint in load order, checked against the index from their headers.</summary>
+    private static List<string> Layout(string dir)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dir);
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Checkpoint folder '{dir}' does not exist.");
+        var single = Path.Combine(dir, SingleFileName);
+        if (File.Exists(single)) return [single];
+        var indexPath = Path.Combine(dir, IndexFileName);
+        if (!File.Exists(indexPath))
+        {
+            _ = LoadFolder(dir);   // throws the pickle or missing-file message
+            throw new FileNotFoundException($"Checkpoint folder '{dir}' has neither '{SingleFileName}' nor '{IndexFileName}'.", single);
+        }
+        var weightMap = ReadWeightMap(indexPath);
+        var folder = Path.GetFullPath(dir);
+        var origin = new Dictionary<string, string>(StringComparer.Ordinal);
+        var files = new List<string>();
+        foreach (var shard in weightMap.Values.Distinct().Order(StringComparer.Ordinal))
+        {
+            var full = Path.GetFullPath(Path.Combine(folder, shard));
+            if (Path.IsPathRooted(shard) || Path.GetDirectoryName(full) != folder.TrimEnd(Path.DirectorySeparatorChar))
+                throw new SafeTensorsFormatException(indexPath, $"shard '{shard}' is not a file name inside the checkpoint folder");
+            if (!File.Exists(full))
+                throw new SafeTensorsFormatException(indexPath, $"shard '{shard}' listed in weight_map does not exist in '{dir}'");
+            foreach (var name in SafeTensorsFile.ReadHeader(full).Keys)
+            {
+                if (!origin.TryAdd(name, shard))
+                    throw new SafeTensorsFormatException(indexPath, $"tensor '{name}' is stored in both '{origin[name]}' and '{shard}'");
+            }
+            files.Add(full);
+        }
+        foreach (var (name, shard) in weightMap)
+        {
+            if (!origin.TryGetValue(name, out var actual) || actual != shard)
+            {
+                var where = actual is null ? "in no shard" : $"in '{actual}'";
+                throw new SafeTensorsFormatException(indexPath, $"weight_map puts tensor '{name}' in '{shard}', but it is {where}");
+            }
+        }
+        return files;
+    }
+
+    /// <summary>
     /// Writes <paramref name="tensors"/> to <paramref name="dir"/>: one <c>model.safetensors</c>, or, when
     /// <paramref name="maxShardBytes"/> is set and the tensors exceed it, shards
     /// <c>model-0000i-of-0000n.safetensors</c> packed greedily in name order plus the index. Every file is written

@@ -38,6 +38,26 @@ public static class SafeTensorsFile
         return result;
     }
 
+    /// <summary>
+    /// Reads the tensors one at a time in file order (CPU, stored dtype) and hands each to <paramref name="each"/>,
+    /// disposing it when the call returns: only one tensor of the file is in memory at a time.
+    /// </summary>
+    public static void Stream(string path, Action<string, Tensor> each)
+    {
+        ArgumentNullException.ThrowIfNull(each);
+        using var stream = OpenForReading(path);
+        var header = SafeTensorsHeader.Read(stream, path);
+        foreach (var name in header.NamesInDataOrder)
+        {
+            var info = header.Tensors[name];
+            using var scope = torch.NewDisposeScope();
+            var tensor = torch.empty(info.ShapeArray(), dtype: info.ScalarType, device: CPU); // stored shape and dtype
+            stream.Position = header.DataStart + info.DataBegin;
+            TensorBytes.ReadInto(stream, tensor, TensorBytes.DefaultChunkBytes);
+            each(name, tensor);
+        }
+    }
+
     /// <summary>Reads and validates the header only: every tensor's dtype, shape and offsets.</summary>
     public static IReadOnlyDictionary<string, SafeTensorInfo> ReadHeader(string path)
     {

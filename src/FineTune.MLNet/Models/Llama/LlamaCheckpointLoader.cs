@@ -20,11 +20,7 @@ internal static class LlamaCheckpointLoader
         var model = new LlamaForCausalLM(config, lora);
         try
         {
-            using (var scope = torch.NewDisposeScope())
-            {
-                var state = HfCheckpoint.LoadFolder(dir);
-                LoadStrict(model, state, dir);
-            }
+            LoadStreaming(model, dir);
             model.to(new Device(device)).to(target);
             if (lora is not null) model.FreezeAllButAdapters();
             model.eval();
@@ -35,6 +31,51 @@ internal static class LlamaCheckpointLoader
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Loads the checkpoint shard by shard, tensor by tensor: names and shapes are checked against the model from the
+    /// safetensors headers first (the same errors as <see cref="LoadStrict"/>), then each tensor is read, copied into its
+    /// parameter (converted to the parameter's dtype) or quantized to NF4 (QLoRA), and freed before the next is read.
+    /// Peak memory is the model plus the largest tensor and its float32 copy, never the float checkpoint.
+    /// </summary>
+    internal static void LoadStreaming(LlamaForCausalLM model, string dir)
+    {
+        var infos = HfCheckpoint.ReadTensorInfos(dir);
+        var quantized = QuantizedLayers(model);
+        var targets = StateDictLoader.Targets(model);
+        CheckNames(model, infos.Keys, quantized, targets.Keys, dir);
+        foreach (var (name, target) in targets)
+        {
+            if (infos.TryGetValue(name, out var info) && !info.Shape.SequenceEqual(target.shape))
+                throw new InvalidOperationException($"Shape mismatch for '{name}': the module expects [{string.Join(", ", target.shape)}], the checkpoint has [{string.Join(", ", info.Shape)}].");
+        }
+        HfCheckpoint.StreamFolder(dir, (name, tensor) =>
+        {
+            if (quantized.TryGetValue(name, out var layer)) layer.LoadBaseWeight(tensor);   // QLoRA: to NF4 as it arrives
+            else if (targets.TryGetValue(name, out var target))
+            {
+                using var _ = no_grad();
+                target.copy_(tensor);                                                        // converts the dtype
+            }
+        });
+    }
+
+    private static Dictionary<string, LoraLinear> QuantizedLayers(LlamaForCausalLM model) =>
+        model.named_modules().Where(m => m.module is LoraLinear { IsQuantized: true })
+            .ToDictionary(m => m.name + ".weight", m => (LoraLinear)m.module, StringComparer.Ordinal);
+
+    /// <summary>Throws listing missing and unexpected keys by name (adapter and NF4 storage keys are the model's own).</summary>
+    private static void CheckNames(LlamaForCausalLM model, IEnumerable<string> stored, Dictionary<string, LoraLinear> quantized, IEnumerable<string> targets, string source)
+    {
+        var storedSet = stored.ToHashSet(StringComparer.Ordinal);
+        var targetSet = targets.ToHashSet(StringComparer.Ordinal);
+        var missing = targetSet.Where(k => !storedSet.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        missing.AddRange(quantized.Keys.Where(k => !storedSet.Contains(k)));
+        missing = [.. missing.Where(k => !k.Contains(".lora_A.") && !k.Contains(".lora_B.") && !k.Contains(".base_layer.")).Order(StringComparer.Ordinal)];
+        var unexpected = storedSet.Where(k => !targetSet.Contains(k) && !quantized.ContainsKey(k) && !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToList();
+        ThrowIfMismatch(model, missing, unexpected, source);
     }
 
     /// <summary>Copies the base weights; throws listing missing and unexpected keys by name.</summary>
@@ -49,6 +90,11 @@ internal static class LlamaCheckpointLoader
         var report = StateDictLoader.LoadInto(model, remaining, strict: false);
         var missing = report.Missing.Where(k => !k.Contains(".lora_A.") && !k.Contains(".lora_B.") && !k.Contains(".base_layer.")).ToList();
         var unexpected = report.Unexpected.Where(k => !k.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).ToList();
+        ThrowIfMismatch(model, missing, unexpected, source);
+    }
+
+    private static void ThrowIfMismatch(LlamaForCausalLM model, List<string> missing, List<string> unexpected, string source)
+    {
         if (missing.Count == 0 && unexpected.Count == 0) return;
         var c = model.Config;
         var message = $"Checkpoint '{source}' does not match {c.Architecture} (model_type {c.ModelType}, tie_word_embeddings {c.TieWordEmbeddings.ToString().ToLowerInvariant()}, {c.NumHiddenLayers} layers).";

@@ -37,6 +37,13 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
     /// <summary>The adapter settings, or null for a plain (fully trainable) model.</summary>
     public LoraSettings? Lora { get; }
 
+    /// <summary>Activation checkpointing per decoder layer while training (see <see cref="LlamaModel.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
+
     /// <summary>The decoder stack (HF <c>model</c>).</summary>
     public LlamaModel Model => model;
 
@@ -84,6 +91,16 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         var logits = lm_head is null ? nn.functional.linear(h, model.EmbeddingWeight) : lm_head.forward(h);  // (B, T, V)
         return logits.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The output head (V, C): <c>lm_head.weight</c>, or the embedding table when tied.</summary>
+    public Tensor HeadWeight => lm_head?.weight ?? model.EmbeddingWeight;
+
+    /// <summary>
+    /// Final-norm hidden states (B, T, C) without the head, for losses that apply the head themselves
+    /// (<c>CausalLmLoss.SumNllChunked</c>); the arguments are those of <see cref="Forward"/>.
+    /// </summary>
+    public Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null) =>
+        model.Forward(inputIds, attentionMask, positionIds);
 
     /// <summary>A cache sized for this model, for incremental decoding with <see cref="Forward"/>.</summary>
     public KvCache CreateCache() => new(Config.NumHiddenLayers);

@@ -1,6 +1,7 @@
 using FineTune.MLNet.Formats.HuggingFace;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Peft;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -25,8 +26,18 @@ public sealed class LlamaModel : nn.Module
         layers = nn.ModuleList([.. Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config, lora))]);
         norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps);
         rotary = new RotaryEmbedding(config.EffectiveHeadDim, config.RopeTheta, config.RopeScaling);
+        adapterDropout = lora is { Dropout: > 0 };
         RegisterComponents();
     }
+
+    private readonly bool adapterDropout;
+
+    /// <summary>
+    /// Activation checkpointing per decoder layer (HF <c>gradient_checkpointing_enable()</c>): in training mode with
+    /// autograd on and no KV cache, each layer keeps only its input and is recomputed in the backward
+    /// (<see cref="ActivationCheckpoint"/>). Same gradients, about one extra forward of compute, far less activation memory.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
 
     public LlamaConfig Config { get; }
 
@@ -56,9 +67,20 @@ public sealed class LlamaModel : nn.Module
         positionIds ??= arange(past, past + t, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, t);   // (B, T)
         var (cos, sin) = rotary.CosSin(positionIds.to(device), x.dtype);                              // (B, 1, T, d)
         var mask = CausalMask.Build(b, t, past, attentionMask, x.dtype, device);                      // (B|1, 1, T, S)
+        var checkpoint = GradientCheckpointing && training && cache is null && is_grad_enabled();
+        if (checkpoint)
+        {
+            if (adapterDropout && device.type != DeviceType.CPU)
+                throw new NotSupportedException("GradientCheckpointing with LoRA dropout > 0 replays only the CPU random generator; on " +
+                    $"{device.type} set the LoRA dropout to 0 or turn GradientCheckpointing off.");
+            if (!x.requires_grad) x.requires_grad_(true);   // frozen embeddings (LoRA): the checkpoints must still be on the graph
+        }
         for (int i = 0; i < layers.Count; i++)
         {
-            x = layers[i].Forward(x, cos, sin, mask, cache, i);                                        // (B, T, C)
+            var layer = layers[i];
+            x = checkpoint
+                ? ActivationCheckpoint.Apply((h, c) => layer.Forward(h, c[0], c[1], c[2], null, 0), x, cos, sin, mask)   // (B, T, C)
+                : layer.Forward(x, cos, sin, mask, cache, i);                                                            // (B, T, C)
         }
         return norm.forward(x).MoveToOuterDisposeScope();                                              // (B, T, C)
     }

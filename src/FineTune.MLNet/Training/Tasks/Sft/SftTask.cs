@@ -49,8 +49,8 @@ internal sealed class SftTask : ITrainingTask
     {
         var batch = _collator.Collate(rows.Select(r => _train[r]).ToArray());
         using var t = batch.ToTensors(_device);
-        var logits = Forward(batch, t);                                       // (B, T, V)
-        var (sum, _) = CausalLmLoss.SumNll(logits, t.Labels);                 // ()
+        var hidden = Hidden(batch, t);                                        // (B, T, C)
+        var (sum, _) = CausalLmLoss.SumNllChunked(hidden, _model.HeadWeight, t.Labels);   // (): logits only chunk by chunk
         return new BatchLoss(sum, rows.Sum(r => (double)_supervisedTokens[r]), rows.Sum(r => (long)_train[r].InputIds.Length));
     }
 
@@ -63,18 +63,18 @@ internal sealed class SftTask : ITrainingTask
             using var scope = NewDisposeScope();
             var batch = _collator.Collate(_valid.Skip(start).Take(_evalBatchSize).ToArray());
             using var t = batch.ToTensors(_device);
-            var (s, c) = CausalLmLoss.SumNll(Forward(batch, t), t.Labels);
+            var (s, c) = CausalLmLoss.SumNllChunked(Hidden(batch, t), _model.HeadWeight, t.Labels);
             sum += s.item<float>();
             count += c.item<long>();
         }
         return new ValidationResult(count == 0 ? double.NaN : sum / count);
     }
 
-    /// <summary>Logits (B, T, V) of a collated batch.</summary>
-    private Tensor Forward(SftBatch batch, SftBatchTensors t)
+    /// <summary>Final-norm hidden states (B, T, C) of a collated batch (the loss applies the head chunk by chunk).</summary>
+    private Tensor Hidden(SftBatch batch, SftBatchTensors t)
     {
         using var scope = NewDisposeScope();
         var mask = _packed ? batch.CreateBlockCausalMask(_device) : t.AttentionMask;
-        return _model.Forward(t.InputIds, mask, t.PositionIds).MoveToOuterDisposeScope();
+        return _model.HiddenStates(t.InputIds, mask, t.PositionIds).MoveToOuterDisposeScope();
     }
 }
