@@ -23,7 +23,8 @@ internal static class ExportOnnxCommand
         return command;
     }
 
-    private static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16, bool kvCache)
+    /// <summary>Exports; returns the exit code (2 with a message on bad input). Shared with <c>export --format onnx</c>.</summary>
+    internal static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16, bool kvCache)
     {
         try
         {

@@ -1,0 +1,21 @@
+namespace FineTune.MLNet.Serving;
+
+/// <summary>Options of <see cref="ClassifierServingPipeline"/>.</summary>
+public sealed record ServingPipelineOptions
+{
+    /// <summary>
+    /// GPU (CUDA) device id ONNX Runtime scores on; null (default) = CPU. A loaded model takes it from
+    /// <c>MLContext.GpuDeviceId</c> instead (ML.NET does not store it in the .zip). Must be null or at least 0.
+    /// </summary>
+    public int? GpuDeviceId { get; init; }
+
+    /// <summary>When the GPU cannot be used, score on the CPU instead of failing. Default true.</summary>
+    public bool FallbackToCpu { get; init; } = true;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (GpuDeviceId is < 0)
+            throw new ArgumentOutOfRangeException(nameof(GpuDeviceId), GpuDeviceId, "GpuDeviceId must be null (CPU) or a device id of at least 0.");
+    }
+}
