@@ -23,11 +23,13 @@ internal static class ExportCommand
         gguf.Output.Description = "The file to write (.onnx, .zip or .gguf).";
         var fp16 = new Option<bool>("--fp16-weights") { Description = "onnx: store weights as float16 (computation stays float32)." };
         var kvCache = new Option<bool>("--kv-cache") { Description = "onnx, decoders: past_key_values inputs and present outputs." };
+        var int8 = new Option<bool>("--int8") { Description = "onnx, mlnet (classifiers): int8 dynamic quantization (MatMul weights and embeddings int8, activations at run time)." };
         var gpu = new Option<int?>("--gpu-device") { Description = "mlnet: CUDA device id ApplyOnnxModel scores on (falls back to CPU); CPU when absent." };
         var command = new Command("export", "Export a fine-tuned model for serving: ONNX, an ML.NET .zip, or GGUF.") { format };
         foreach (var option in gguf.All) command.Options.Add(option);
         command.Options.Add(fp16);
         command.Options.Add(kvCache);
+        command.Options.Add(int8);
         command.Options.Add(gpu);
         command.SetAction(r =>
         {
@@ -36,25 +38,25 @@ internal static class ExportCommand
             var output = r.GetValue(gguf.Output)!;
             return r.GetValue(format) switch
             {
-                "onnx" => ExportOnnxCommand.Run(model, adapter, output, r.GetValue(fp16), r.GetValue(kvCache)),
+                "onnx" => ExportOnnxCommand.Run(model, adapter, output, r.GetValue(fp16), r.GetValue(kvCache), r.GetValue(int8)),
                 "gguf" => ExportGgufCommand.Run(model, adapter, output, r.GetValue(gguf.Type)!),
-                "mlnet" => RunMlnet(model, adapter, output, r.GetValue(gpu)),
+                "mlnet" => RunMlnet(model, adapter, output, r.GetValue(gpu), r.GetValue(int8)),
                 var other => CliErrors.Report(new ArgumentException($"--format: '{other}' is not a format (expected {string.Join(", ", Formats)}).")),
             };
         });
         return command;
     }
 
-    private static int RunMlnet(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, int? gpuDevice)
+    private static int RunMlnet(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, int? gpuDevice, bool int8)
     {
         try
         {
             if (adapter is not null) throw new ArgumentException("--adapter: classifier folders are saved with their LoRA merged; no adapter is needed.");
             using var classifier = FineTunedTextClassifier.Load(model.FullName);
-            var pipeline = ClassifierServingPipeline.Create(new MLContext(), classifier, new ServingPipelineOptions { GpuDeviceId = gpuDevice });
+            var pipeline = ClassifierServingPipeline.Create(new MLContext(), classifier, new ServingPipelineOptions { GpuDeviceId = gpuDevice, Int8 = int8 });
             if (output.Directory is { } dir) dir.Create();
             pipeline.Save(output.FullName);
-            Console.WriteLine($"wrote {output.FullName} ({new FileInfo(output.FullName).Length / 1e6:F1} MB; ML.NET pipeline with the ONNX model, {classifier.Labels.Count} labels)");
+            Console.WriteLine($"wrote {output.FullName} ({new FileInfo(output.FullName).Length / 1e6:F1} MB; ML.NET pipeline with the {(int8 ? "int8" : "float32")} ONNX model, {classifier.Labels.Count} labels)");
             return 0;
         }
         catch (Exception e) when (CliErrors.IsBadInput(e))

@@ -1,5 +1,6 @@
 using FineTune.MLNet.Classification;
 using FineTune.MLNet.Export.Onnx;
+using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -48,7 +49,9 @@ public sealed class ClassifierServingPipeline
         if (length == 0)
             throw new ArgumentException($"The classifier's maximum length {classifier.MaxLength} is above the longest serving length {WordPieceMappingLengths.Lengths[^1]}.", nameof(classifier));
 
-        var onnx = BertOnnxExporter.ExportToBytes(classifier.Model);
+        var onnxModel = BertOnnxExporter.BuildModel(classifier.Model);
+        if (options.Int8) OnnxDynamicQuantizer.Quantize(onnxModel);
+        var onnx = OnnxModelWriter.ToBytes(onnxModel);
         var shapes = ServingColumns.OnnxInputs.ToDictionary(n => n, _ => new[] { 1, length });
         shapes[ServingColumns.OnnxProbabilities] = [1, classifier.Labels.Count];
         var tokenizerData = ServingTokenizerData.Encode(classifier.Vocabulary.Span, classifier.TokenizerOptions, classifier.MaxLength);

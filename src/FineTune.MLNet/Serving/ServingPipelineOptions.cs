@@ -12,6 +12,12 @@ public sealed record ServingPipelineOptions
     /// <summary>When the GPU cannot be used, score on the CPU instead of failing. Default true.</summary>
     public bool FallbackToCpu { get; init; } = true;
 
+    /// <summary>
+    /// Serve the int8 dynamically quantized model (<c>OnnxDynamicQuantizer</c>: MatMul weights per output column and
+    /// embedding rows int8, activations quantized at run time) instead of float32: smaller and faster on CPU. Default false.
+    /// </summary>
+    public bool Int8 { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid field.</summary>
     public void Validate()
     {
