@@ -113,6 +113,37 @@ public sealed class ClassifierServingPipelineTests
     }
 
     [Fact]
+    public void Int8PipelineIsSmallerAndStaysCloseToTorchSharp()
+    {
+        using var classifier = FineTunedTextClassifier.Load(NamedLabelFolder());
+        var dir = TestTempRoot.NewFolder("serving-int8");
+        string zip32 = Path.Combine(dir, "fp32.zip"), zip8 = Path.Combine(dir, "int8.zip");
+        ClassifierServingPipeline.Create(new MLContext(), classifier).Save(zip32);
+        ClassifierServingPipeline.Create(new MLContext(), classifier, new ServingPipelineOptions { Int8 = true }).Save(zip8);
+        Assert.True(new FileInfo(zip8).Length < 0.6 * new FileInfo(zip32).Length, $"int8 {new FileInfo(zip8).Length} bytes, fp32 {new FileInfo(zip32).Length}");
+
+        using var engine = ClassifierServingPipeline.Load(new MLContext(), zip8).CreatePredictionEngine();
+        var expected = classifier.PredictProbabilities(Texts);
+        var compared = Texts.Select((t, i) => AssertAllClose(expected[i], engine.Predict(new ServingInput { Text = t }).Score, atol: 0.05, what: $"text {i}")).Sum();
+        Assert.Equal(Texts.Length * Labels.Length, compared);
+    }
+
+    [Fact]
+    public void ExportOnnxInt8WritesMatMulInteger()
+    {
+        var folder = TinyClassifierData.ModelFolder();
+        var dir = TestTempRoot.NewFolder("export-int8");
+        var (code, stdout, stderr) = CliRunner.Run("export", "--format", "onnx", "--model", folder, "--output", Path.Combine(dir, "fp32.onnx"));
+        Assert.True(code == 0, stdout + stderr);
+        (code, stdout, stderr) = CliRunner.Run("export", "--format", "onnx", "--int8", "--model", folder, "--output", Path.Combine(dir, "int8.onnx"));
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("int8: 14 MatMul weights, 2 embedding tables", stdout);
+        var model = FineTune.MLNet.Formats.Onnx.OnnxModelReader.Read(Path.Combine(dir, "int8.onnx"));
+        Assert.Equal(14, model.Graph.Nodes.Count(n => n.OpType == "MatMulInteger"));
+        Assert.True(new FileInfo(Path.Combine(dir, "int8.onnx")).Length < 0.6 * new FileInfo(Path.Combine(dir, "fp32.onnx")).Length);
+    }
+
+    [Fact]
     public void ExportWithAnUnknownFormatExitsTwo()
     {
         var (code, _, stderr) = CliRunner.Run("export", "--format", "tflite", "--model", TinyClassifierData.ModelFolder(), "--output", "x");
