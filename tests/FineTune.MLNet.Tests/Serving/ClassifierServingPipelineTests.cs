@@ -148,7 +148,7 @@ public sealed class ClassifierServingPipelineTests
     {
         var (code, _, stderr) = CliRunner.Run("export", "--format", "tflite", "--model", TinyClassifierData.ModelFolder(), "--output", "x");
         Assert.Equal(2, code);
-        Assert.Contains("--format: 'tflite' is not a format (expected onnx, mlnet, gguf)", stderr);
+        Assert.Contains("--format: 'tflite' is not a format (expected onnx, mlnet, genai, gguf)", stderr);
     }
 
     [Fact]
