@@ -58,6 +58,15 @@ public sealed class GenAiExportTests(ITestOutputHelper output)
         Assert.StartsWith("Tom has a red ball", answer);   // the adapter is in the exported weights (the base model answers otherwise)
     }
 
+    [Fact]
+    public void AFolderWithoutTokenizerJsonIsRefusedWithExitTwo()
+    {
+        var (code, _, stderr) = CliRunner.Run("export", "--format", "genai", "--model", FineTune.MLNet.Tests.Llama.LlamaFixtures.Dir("llama"),
+            "--output", Path.Combine(TestTempRoot.NewFolder("genai-bad"), "out"));
+        Assert.Equal(2, code);
+        Assert.Contains("has no tokenizer.json, which an ONNX Runtime GenAI folder needs", stderr);
+    }
+
     /// <summary>Greedy ids of TorchSharp and of GenAI for one prompt must be equal; returns how many were compared.</summary>
     private int AssertSameIds(string[] torchModel, string genaiFolder, string[] prompt, int maxNewTokens)
     {
