@@ -49,10 +49,14 @@ public sealed class ClassifierServingPipeline
         if (length == 0)
             throw new ArgumentException($"The classifier's maximum length {classifier.MaxLength} is above the longest serving length {WordPieceMappingLengths.Lengths[^1]}.", nameof(classifier));
 
+        var positions = classifier.Model.Config.MaxPositionEmbeddings;
+        if (length > positions)
+            throw new ArgumentException($"The serving pipeline pads to {length} tokens (the smallest of {string.Join(", ", WordPieceMappingLengths.Lengths)} at least the classifier's maximum length {classifier.MaxLength}), more than the model's {positions} position embeddings.", nameof(classifier));
         var onnxModel = BertOnnxExporter.BuildModel(classifier.Model);
         if (options.Int8) OnnxDynamicQuantizer.Quantize(onnxModel);
         var onnx = OnnxModelWriter.ToBytes(onnxModel);
-        var shapes = ServingColumns.OnnxInputs.ToDictionary(n => n, _ => new[] { 1, length });
+        var inputs = onnxModel.Graph.Inputs.Select(i => i.Name).ToArray();   // DistilBERT has no token_type_ids
+        var shapes = inputs.ToDictionary(n => n, _ => new[] { 1, length });
         shapes[ServingColumns.OnnxProbabilities] = [1, classifier.Labels.Count];
         var tokenizerData = ServingTokenizerData.Encode(classifier.Vocabulary.Span, classifier.TokenizerOptions, classifier.MaxLength);
         var labels = classifier.Labels.Select((label, i) => new KeyValuePair<int, string>(i, label));
@@ -62,7 +66,7 @@ public sealed class ClassifierServingPipeline
             .Append(transforms.Conversion.MapValue(ServingColumns.TokenizerData,
                 [new KeyValuePair<string, string>(ServingTokenizerData.Key, tokenizerData)], ServingColumns.TokenizerKey))
             .Append(WordPiece(mlContext, length))
-            .Append(transforms.ApplyOnnxModel([ServingColumns.OnnxProbabilities], ServingColumns.OnnxInputs, new MemoryStream(onnx), shapes,
+            .Append(transforms.ApplyOnnxModel([ServingColumns.OnnxProbabilities], inputs, new MemoryStream(onnx), shapes,
                 options.GpuDeviceId, options.FallbackToCpu))
             .Append(transforms.CopyColumns(ServingColumns.Score, ServingColumns.OnnxProbabilities))
             .Append(transforms.CustomMapping<ArgMaxMapping.Input, ArgMaxMapping.Output>(ArgMaxMapping.Map, ArgMaxMapping.ContractName))

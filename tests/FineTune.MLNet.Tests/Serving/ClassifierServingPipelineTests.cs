@@ -144,6 +144,34 @@ public sealed class ClassifierServingPipelineTests
     }
 
     [Fact]
+    public void DistilBertClassifierWithoutTokenTypesServes()
+    {
+        using var model = FineTune.MLNet.Tests.Onnx.Export.TinyBertModels.Create(FineTune.MLNet.Tests.Onnx.Export.TinyBertModels.Config("distilbert") with { MaxPositionEmbeddings = 64 });
+        var vocab = new List<string> { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "the", "product" };
+        vocab.AddRange(Enumerable.Range(0, FineTune.MLNet.Tests.Onnx.Export.TinyBertModels.Vocab - vocab.Count).Select(i => $"w{i}"));
+        using var classifier = new FineTunedTextClassifier(model, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', vocab) + "\n"),
+            FineTune.MLNet.Tokenization.WordPieceTokenizerOptions.Uncased, Labels, 16, TorchSharp.torch.CPU);
+        string[] texts = ["the product good", "bad bad w3 unknown"];
+        var expected = classifier.PredictProbabilities(texts);
+        var zip = Path.Combine(TestTempRoot.NewFolder("serving-distil"), "m.zip");
+        ClassifierServingPipeline.Create(new MLContext(), classifier).Save(zip);
+        using var engine = ClassifierServingPipeline.Load(new MLContext(), zip).CreatePredictionEngine();
+        var compared = texts.Select((t, i) => AssertAllClose(expected[i], engine.Predict(new ServingInput { Text = t }).Score, atol: 1e-4, what: $"text {i}")).Sum();
+        Assert.Equal(texts.Length * Labels.Length, compared);
+    }
+
+    [Fact]
+    public void PaddingBeyondThePositionEmbeddingsIsRefused()
+    {
+        using var model = FineTune.MLNet.Tests.Onnx.Export.TinyBertModels.Create(FineTune.MLNet.Tests.Onnx.Export.TinyBertModels.Config());   // 16 positions
+        using var classifier = new FineTunedTextClassifier(model, System.Text.Encoding.UTF8.GetBytes("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n"),
+            FineTune.MLNet.Tokenization.WordPieceTokenizerOptions.Uncased, Labels, 16, TorchSharp.torch.CPU);
+        var e = Assert.Throws<ArgumentException>(() => ClassifierServingPipeline.Create(new MLContext(), classifier));
+        Assert.Contains("pads to 64 tokens", e.Message);
+        Assert.Contains("more than the model's 16 position embeddings", e.Message);
+    }
+
+    [Fact]
     public void ExportWithAnUnknownFormatExitsTwo()
     {
         var (code, _, stderr) = CliRunner.Run("export", "--format", "tflite", "--model", TinyClassifierData.ModelFolder(), "--output", "x");
