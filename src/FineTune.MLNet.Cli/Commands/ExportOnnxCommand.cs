@@ -23,7 +23,8 @@ internal static class ExportOnnxCommand
         return command;
     }
 
-    private static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16, bool kvCache)
+    /// <summary>Exports; returns the exit code (2 with a message on bad input). Shared with <c>export --format onnx</c>.</summary>
+    internal static int Run(DirectoryInfo model, DirectoryInfo? adapter, FileInfo output, bool fp16, bool kvCache, bool int8 = false)
     {
         try
         {
@@ -41,10 +42,17 @@ internal static class ExportOnnxCommand
                 case "bert" or "distilbert":
                     if (adapter is not null) throw new ArgumentException("--adapter: classifier folders are saved with their LoRA merged; no adapter is needed.");
                     if (kvCache) throw new ArgumentException("--kv-cache: only decoders (llama, mistral, qwen2) have a KV cache.");
+                    if (int8 && fp16) throw new ArgumentException("--int8: quantizes float32 weights; leave out --fp16-weights.");
                     using (var classifier = FineTunedTextClassifier.Load(model.FullName))
                         classifier.ExportOnnx(output.FullName, new BertOnnxExportOptions { WeightPrecision = precision });
+                    if (int8)
+                    {
+                        var summary = OnnxDynamicQuantizer.QuantizeFile(output.FullName, output.FullName);
+                        Console.WriteLine($"int8: {summary.MatMuls} MatMul weights, {summary.Embeddings} embedding tables ({summary.QuantizedElements:N0} values)");
+                    }
                     break;
                 case "llama" or "mistral" or "qwen2":
+                    if (int8) throw new ArgumentException("--int8: only classifier exports are quantized (decoders are not checked yet).");
                     using (var llm = CausalLmArguments.Load(model, adapter, "cpu"))
                         LlamaOnnxExporter.Export(llm, output.FullName, new LlamaOnnxExportOptions { WeightPrecision = precision, WithKvCache = kvCache });
                     break;

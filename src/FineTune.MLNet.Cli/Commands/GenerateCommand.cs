@@ -25,15 +25,17 @@ internal static class GenerateCommand
         var seed = new Option<long?>("--seed") { Description = "Seed of the sampler (reproducible sampling)." };
         var raw = new Option<bool>("--raw") { Description = "Encode the prompt as it is, without the chat template." };
         var json = new Option<bool>("--json") { Description = "Print {\"prompt_ids\", \"ids\" (the new tokens), \"text\", \"finish_reason\"} as JSON instead of the text." };
-        var command = new Command("generate", "Print the model's answer to one prompt.") { prompt, maxNewTokens, greedy, temperature, topK, topP, seed, raw, json };
+        var onnx = new Option<DirectoryInfo?>("--onnx") { Description = "Serve an ONNX Runtime GenAI folder (from `export --format genai`) instead of --model; greedy only." };
+        var command = new Command("generate", "Print the model's answer to one prompt.") { prompt, maxNewTokens, greedy, temperature, topK, topP, seed, raw, json, onnx };
+        model.Model.Required = false;
         foreach (var option in model.All) command.Options.Add(option);
         command.SetAction(r => Run(new Args(
-            r.GetValue(model.Model)!, r.GetValue(model.Adapter), r.GetValue(model.Device)!, r.GetValue(prompt)!, r.GetValue(maxNewTokens),
+            r.GetValue(model.Model), r.GetValue(onnx), r.GetValue(model.Adapter), r.GetValue(model.Device)!, r.GetValue(prompt)!, r.GetValue(maxNewTokens),
             r.GetValue(greedy), r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed), r.GetValue(raw), r.GetValue(json))));
         return command;
     }
 
-    private sealed record Args(DirectoryInfo Model, DirectoryInfo? Adapter, string Device, string Prompt, int MaxNewTokens,
+    private sealed record Args(DirectoryInfo? Model, DirectoryInfo? Onnx, DirectoryInfo? Adapter, string Device, string Prompt, int MaxNewTokens,
         bool Greedy, double? Temperature, int? TopK, double? TopP, long? Seed, bool Raw, bool Json);
 
     private static int Run(Args a)
@@ -41,19 +43,34 @@ internal static class GenerateCommand
         try
         {
             var options = Decoding(a);
-            using var model = CausalLmArguments.Load(a.Model, a.Adapter, a.Device);
-            var tokenizer = HfTokenizer.FromFolder(CausalLmArguments.Folder(a.Model));
+            if ((a.Model is null) == (a.Onnx is null)) throw new ArgumentException("--model or --onnx: give exactly one of them.");
+            var folder = a.Onnx?.FullName ?? CausalLmArguments.Folder(a.Model!);
+            var tokenizer = HfTokenizer.FromFolder(folder);
             IReadOnlyList<int> ids = a.Raw
                 ? tokenizer.Encode(a.Prompt, addSpecialTokens: true)
                 : new SftExampleBuilder(tokenizer, new SftDataOptions { MaxLength = 1 << 20 }).PromptIds(a.Prompt);
-            var result = new TextGenerator(model, tokenizer).GenerateFromIds([ids], options)[0];
-            var text = a.Raw ? result.Text : result.Text.Trim();
+            IReadOnlyList<int> newIds;
+            string text, finish;
+            if (a.Onnx is not null)
+            {
+                if (a.Adapter is not null) throw new ArgumentException("--adapter: an exported GenAI folder has its adapter merged already.");
+                if (options.DoSample) throw new ArgumentException("--onnx: only greedy decoding (no --temperature, --top-k, --top-p).");
+                (newIds, finish) = GenAiGeneration.Greedy(a.Onnx.FullName, ids, options.MaxNewTokens);
+                text = tokenizer.Decode(newIds, skipSpecialTokens: true);
+            }
+            else
+            {
+                using var model = CausalLmArguments.Load(a.Model!, a.Adapter, a.Device);
+                var result = new TextGenerator(model, tokenizer).GenerateFromIds([ids], options)[0];
+                (newIds, text, finish) = (result.TokenIds, result.Text, result.FinishReason.ToString());
+            }
+            text = a.Raw ? text : text.Trim();
             Console.WriteLine(!a.Json ? text : JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["prompt_ids"] = ids,
-                ["ids"] = result.TokenIds,
+                ["ids"] = newIds,
                 ["text"] = text,
-                ["finish_reason"] = result.FinishReason.ToString(),
+                ["finish_reason"] = finish,
             }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return 0;
         }

@@ -55,6 +55,8 @@ public sealed class FineTunedTextClassifier : IDisposable
     public WordPieceTokenizerOptions TokenizerOptions { get; }
     /// <summary>Class names; index i is class i of the Score vector.</summary>
     public IReadOnlyList<string> Labels { get; }
+    /// <summary>The <c>vocab.txt</c> bytes the tokenizer was built from.</summary>
+    internal ReadOnlyMemory<byte> Vocabulary => vocab;
     public int MaxLength { get; }
     public Device Device { get; }
 
