@@ -56,7 +56,7 @@ public sealed class FineTunedTextClassifier : IDisposable
     /// <summary>Class names; index i is class i of the Score vector.</summary>
     public IReadOnlyList<string> Labels { get; }
     /// <summary>The <c>vocab.txt</c> bytes the tokenizer was built from.</summary>
-    internal ReadOnlyMemory<byte> Vocabulary => vocab;
+    internal ReadOnlyMemory<byte> Vocabulary => _vocab;
     public int MaxLength { get; }
     public Device Device { get; }
 
