@@ -1,11 +1,13 @@
 // Story requests: instruction tuning of a real pretrained decoder (the bundled TinyStories Llama, 260K parameters) to
-// write a story that uses three requested words. Requests are built from TinyStories themselves (three content words
-// of each story; the story is the reference answer). Side by side on 40 held-out requests: the base model, LoRA, QLoRA,
-// and the same LoRA on a RANDOMLY initialised copy of the architecture at the same budget (what pretraining buys);
-// the validation curve per epoch with early stopping; and perplexity on plain held-out stories before and after
+// write a story about the hero the request names: "Request: Write a story about a girl named Mia." Requests are built
+// from real TinyStories whose hero is introduced as "a girl/boy named X" (X renamed to the requested name in the
+// reference story). Side by side on 120 held-out requests (60 unseen stories, two names each): the base model, LoRA,
+// QLoRA, and the same LoRA on a RANDOMLY initialised copy of the architecture at the same budget (what pretraining
+// buys); the validation curve per epoch with early stopping; and perplexity on plain held-out stories before and after
 // (catastrophic forgetting).
 //
-//   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--train N] [--epochs N] [--patience P] [--lr LR] [--output DIR]
+//   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--per-story N] [--epochs N]
+//       [--patience P] [--lr LR] [--rank R] [--only lora] [--output DIR]
 using System.Diagnostics;
 using System.Globalization;
 using FineTune.MLNet;
@@ -16,20 +18,22 @@ using Microsoft.ML;
 var arg = ParseArgs(args);
 var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-requests-lora"));
-var epochs = int.Parse(arg.GetValueOrDefault("epochs", "8"), CultureInfo.InvariantCulture);
-var patience = int.Parse(arg.GetValueOrDefault("patience", "1"), CultureInfo.InvariantCulture);
+var epochs = Int("epochs", 8);
+var patience = Int("patience", 1);
+var perStory = Int("per-story", 2);
+var rank = Int("rank", 8);
 var lr = double.Parse(arg.GetValueOrDefault("lr", "3e-3"), CultureInfo.InvariantCulture);
 var only = arg.GetValueOrDefault("only", "");   // "lora": skip the QLoRA and random-init runs (quicker experiments)
 var clock = Stopwatch.StartNew();
 
-var corpus = StoryCorpus.Load(StoryCorpus.BundledPath);
-var all = corpus.Train.Concat(corpus.Validation).Concat(corpus.Test).Concat(corpus.General).ToList();
-var train = StoryRequests.Build(corpus.Train, all).Take(int.Parse(arg.GetValueOrDefault("train", "120"), CultureInfo.InvariantCulture)).ToList();
-var valid = StoryRequests.Build(corpus.Validation, all);
-var test = StoryRequests.Build(corpus.Test, all);
+var named = NamedStories.Load(NamedStories.BundledPath);
+var general = StoryCorpus.Load(StoryCorpus.BundledPath).General;
+var train = NameRequests.Build(named.Train, perStory);
+var valid = NameRequests.Build(named.Validation, 1);
+var test = NameRequests.Build(named.Test, 2, seed: 2);
 var generation = StorySft.Greedy(80);
-Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests, {valid.Count} validation, {test.Count} held-out; " +
-                  $"{corpus.General.Count} plain held-out stories for general-text perplexity.");
+Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests ({named.Train.Count} stories x {perStory} names), {valid.Count} validation, " +
+                  $"{test.Count} held-out ({named.Test.Count} unseen stories x 2 names); {general.Count} plain held-out stories for general-text perplexity.");
 Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
 
 var ml = new MLContext(seed: 1);
@@ -37,11 +41,11 @@ var rows = new List<StoryScores>();
 var curve = new EpochCurve();
 int loraEpochs;
 
-Console.WriteLine($"\n[1/3] LoRA r=8 on all linear layers, lr {lr}, up to {epochs} epochs, early stopping patience {patience} on the validation loss...");
-using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve), "LoRA"))
+Console.WriteLine($"\n[1/3] LoRA r={rank} on all linear layers, lr {lr}, up to {epochs} epochs, early stopping patience {patience} on the validation loss...");
+using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve, rank: rank), "LoRA"))
 {
-    rows.Add(StorySft.Evaluate(lora, "base model (no tuning)", test, corpus.General, generation, disableAdapters: true));
-    rows.Add(StorySft.Evaluate(lora, "LoRA-tuned", test, corpus.General, generation));
+    rows.Add(StorySft.Evaluate(lora, "base model (no tuning)", test, general, generation, disableAdapters: true));
+    rows.Add(StorySft.Evaluate(lora, "LoRA-tuned", test, general, generation));
     PrintCurve(lora.TrainingReport!);
     loraEpochs = lora.TrainingReport!.State.History.Count;
     lora.SaveAdapter(Path.Combine(output, "lora-adapter"));
@@ -49,24 +53,32 @@ using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, pr
 
 if (only != "lora")
 {
-Console.WriteLine($"\n[2/3] QLoRA: the same LoRA over an NF4-quantized base...");
-using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience), "QLoRA"))
-    rows.Add(StorySft.Evaluate(qlora, "QLoRA-tuned", test, corpus.General, generation));
+    Console.WriteLine($"\n[2/3] QLoRA: the same LoRA over an NF4-quantized base...");
+    using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience, rank: rank), "QLoRA"))
+        rows.Add(StorySft.Evaluate(qlora, "QLoRA-tuned", test, general, generation));
 
-Console.WriteLine($"\n[3/3] The same LoRA on a RANDOM initialisation of the same architecture (no pretraining), same budget: {loraEpochs} epochs...");
-var randomDir = RandomInitModel.Create(ModelFolder.Resolve(model), Path.Combine(output, "random-init"));
-using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience), "random init + LoRA"))
-    rows.Add(StorySft.Evaluate(scratch, "random init + LoRA", test, corpus.General, generation));
+    Console.WriteLine($"\n[3/3] The same LoRA on a RANDOM initialisation of the same architecture (no pretraining), same budget: {loraEpochs} epochs...");
+    var randomDir = RandomInitModel.Create(ModelFolder.Resolve(model), Path.Combine(output, "random-init"));
+    using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience, rank: rank), "random init + LoRA"))
+        rows.Add(StorySft.Evaluate(scratch, "random init + LoRA", test, general, generation));
 }
 
 Console.WriteLine($"\nHeld-out requests ({test.Count}), greedy stories of at most {generation.MaxNewTokens} tokens:");
-Console.WriteLine($"{"model",-26}{"words used",12}{"all 3 used",12}{"story ppl",11}{"ROUGE-L",9}{"general ppl",13}");
+Console.WriteLine($"{"model",-26}{"uses the requested name",26}{"95% interval",16}{"story ppl",11}{"general ppl",13}");
 foreach (var r in rows)
-    Console.WriteLine($"{r.Label,-26}{r.WordRate,12:P1}{r.AllRate,12:P1}{r.StoryPerplexity,11:F2}{r.RougeL,9:F3}{r.GeneralPerplexity,13:F2}");
-Console.WriteLine("  words used: share of requested words in the story; story ppl: perplexity of the reference story (first 128 tokens) given its request;");
-Console.WriteLine($"  general ppl: perplexity of {corpus.General.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
+{
+    var k = NameRequests.Followed(test, r.Stories);
+    var (low, high) = NameRequests.Wilson(k, test.Count);
+    Console.WriteLine($"{r.Label,-26}{$"{k}/{test.Count} = {k / (double)test.Count:P1}",26}{$"{low:P0}-{high:P0}",16}{r.StoryPerplexity,11:F2}{r.GeneralPerplexity,13:F2}");
+}
+Console.WriteLine("  uses the requested name: the generated story contains the requested name (whole word); story ppl: perplexity of the");
+Console.WriteLine("  reference story (first 128 tokens) given its request; general ppl: perplexity of " +
+                  $"{general.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
 
-foreach (var i in new[] { 0, 1 })
+Directory.CreateDirectory(output);
+File.WriteAllText(Path.Combine(output, "held-out-stories.json"), System.Text.Json.JsonSerializer.Serialize(
+    rows.Select(r => new { model = r.Label, stories = test.Select((t, i) => new { request = t.Prompt, name = t.Name, story = r.Stories[i] }) })));
+foreach (var i in new[] { 0, 1, 2 })
 {
     Console.WriteLine($"\n{test[i].Prompt}");
     Console.WriteLine($"  base: {Short(rows[0].Stories[i])}");
@@ -81,6 +93,8 @@ LoraFineTuneTransformer Fit(FineTune.MLNet.Estimators.LoraFineTuneOptions option
     Console.WriteLine($"    {label}: {r.State.History.Count} epochs in {r.TrainSeconds:F0}s ({r.TokensPerSecond:F0} tokens/s){(r.State.StoppedEarly ? ", stopped early" : "")}.");
     return fitted;
 }
+
+int Int(string name, int fallback) => int.Parse(arg.GetValueOrDefault(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
 static void PrintCurve(TrainingReport report)
 {
@@ -97,7 +111,7 @@ static void PrintCurve(TrainingReport report)
 static string Short(string s)
 {
     var flat = s.Replace("\n", " ", StringComparison.Ordinal);
-    return flat.Length <= 300 ? flat : flat[..300] + " ...";
+    return flat.Length <= 240 ? flat : flat[..240] + " ...";
 }
 
 static Dictionary<string, string> ParseArgs(string[] args)

@@ -71,7 +71,7 @@ public static partial class StoryRequests
 }
 
 /// <summary>A request (three words) with its reference story.</summary>
-public sealed record StoryRequest(IReadOnlyList<string> Words, string Story)
+public sealed record StoryRequest(IReadOnlyList<string> Words, string Story) : IStoryRequest
 {
     public string Prompt => StoryRequests.Prompt(Words);
 }

@@ -10,7 +10,7 @@ using Microsoft.ML;
 
 /// <summary>
 /// The story-request SFT recipe the demos and the smoke test share: the prompt format, the LoRA options, and the
-/// evaluation (requested-word inclusion of greedy stories, perplexity of the reference stories given their requests,
+/// evaluation (greedy stories for the task metric, perplexity of the reference stories given their requests,
 /// perplexity of plain held-out stories).
 /// </summary>
 public static class StorySft
@@ -46,11 +46,11 @@ public static class StorySft
     /// <summary>Greedy decoding that stops at EOS or at the BOS that starts a new story (llama2.c models emit BOS between stories).</summary>
     public static GenerationOptions Greedy(int maxNewTokens) => new() { MaxNewTokens = maxNewTokens, EosTokenIds = [2, 1] };
 
-    public static IDataView ToDataView(IReadOnlyList<StoryRequest> requests) =>
+    public static IDataView ToDataView(IReadOnlyList<IStoryRequest> requests) =>
         new InMemoryTextDataView([PromptColumn, StoryColumn], [requests.Select(r => r.Prompt).ToArray(), requests.Select(r => r.Story).ToArray()]);
 
     /// <summary>Scores a fitted model (its base when <paramref name="disableAdapters"/>) on held-out requests and plain stories.</summary>
-    public static StoryScores Evaluate(LoraFineTuneTransformer fitted, string label, IReadOnlyList<StoryRequest> test, IReadOnlyList<string> general,
+    public static StoryScores Evaluate(LoraFineTuneTransformer fitted, string label, IReadOnlyList<IStoryRequest> test, IReadOnlyList<string> general,
         GenerationOptions generation, bool disableAdapters = false)
     {
         var evaluator = new SftEvaluator(fitted.Model, fitted.Tokenizer, new SftExampleBuilder(fitted.Tokenizer, fitted.Settings.Data), batchSize: 20);
@@ -61,11 +61,9 @@ public static class StorySft
             GeneralText = general,
         };
         var e = evaluator.Evaluate(sets, generation, disableAdapters);
-        var stories = e.Generation!.Predictions;
-        var (wordRate, allRate) = StoryRequests.InclusionRates(test, stories);
-        return new StoryScores(label, wordRate, allRate, e.Perplexity!.Perplexity, e.GeneralText!.Perplexity, e.Generation.Scores.RougeL, stories);
+        return new StoryScores(label, e.Perplexity!.Perplexity, e.GeneralText!.Perplexity, e.Generation!.Scores.RougeL, e.Generation.Predictions);
     }
 }
 
-/// <summary>One row of the comparison table.</summary>
-public sealed record StoryScores(string Label, double WordRate, double AllRate, double StoryPerplexity, double GeneralPerplexity, double RougeL, IReadOnlyList<string> Stories);
+/// <summary>One row of the comparison table: perplexities and the greedy stories (the task metric is the caller's).</summary>
+public sealed record StoryScores(string Label, double StoryPerplexity, double GeneralPerplexity, double RougeL, IReadOnlyList<string> Stories);
