@@ -22,6 +22,7 @@ root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExportGgufCommand.Create());
 root.Subcommands.Add(NewCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
 var import = new Command("import", "Convert models from other formats to Hugging Face folders.");
 import.Subcommands.Add(ImportGgufCommand.Create());
 import.Subcommands.Add(ImportLlama2cCommand.Create());
