@@ -21,6 +21,8 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExportGgufCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 var import = new Command("import", "Convert models from other formats to Hugging Face folders.");
 import.Subcommands.Add(ImportGgufCommand.Create());
 import.Subcommands.Add(ImportLlama2cCommand.Create());
