@@ -76,6 +76,7 @@ internal static class ClassifyCommand
                 EarlyStoppingPatience = a.Patience, BalanceClasses = a.BalanceClasses,
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
                 Progress = new ProgressBar(),
+                RunFolder = Config.CliRunFolder.For(a.Output),
             });
             var valid = validTable is null ? null : keyMap.Transform(Load(validTable));
             var pipeline = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn)

@@ -131,6 +131,7 @@ internal static class DpoCommand
             Device = a.Device,
             InferenceBatchSize = Math.Clamp(a.BatchSize, 1, 256),
             Progress = bar,
+            RunFolder = Config.CliRunFolder.For(a.Output),
             DpoProgress = bar,
         };
         options.Validate();

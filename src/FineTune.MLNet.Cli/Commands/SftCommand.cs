@@ -126,6 +126,7 @@ internal static class SftCommand
             Generation = new GenerationOptions { MaxNewTokens = a.MaxNewTokens },
             InferenceBatchSize = Math.Min(a.BatchSize, 256),
             Progress = new ProgressBar(),
+            RunFolder = Config.CliRunFolder.For(a.Output),
         };
         options.Validate();
         return a.Checkpoints.Apply(options);
