@@ -13,7 +13,7 @@ namespace FineTune.MLNet.Cli.Commands;
 /// </summary>
 internal static class PreflightGate
 {
-    /// <summary>Runs the preflight before training: warnings go to standard error, errors stop the run (exit 2) before
+    /// <summary>Runs the preflight before training: warnings go to standard error and OUTPUT/preflight.json; errors stop the run (exit 2, no output folder) before
     /// any model is loaded; null means go on (also when the flags or files are bad: the command then reports that itself).</summary>
     public static int? BeforeTraining(ParseResult r, string task)
     {
@@ -21,10 +21,13 @@ internal static class PreflightGate
         {
             var report = Build(r, task);
             MemoryFitWarning.Add(report, r, task);
-            report.WriteTo(r.GetValue<DirectoryInfo>("--output")!.FullName);
-            foreach (var w in report.Warnings) Console.Error.WriteLine($"warning: {w}");
-            if (!report.HasErrors) return null;
-            foreach (var e in report.Errors) Console.Error.WriteLine($"error: {e}");
+            if (!report.HasErrors)
+            {
+                report.WriteTo(r.GetValue<DirectoryInfo>("--output")!.FullName);
+                foreach (var w in report.Warnings) Console.Error.WriteLine($"warning: {w}");
+                return null;
+            }
+            foreach (var e in report.Errors) Console.Error.WriteLine($"error: {e}");   // a refused run writes no output folder
             Console.Error.WriteLine($"error: preflight found {report.Errors.Count} error(s); nothing was trained (run 'finetune check {task} ...' to see the full report).");
             return CliErrors.BadInput;
         }
