@@ -13,23 +13,38 @@ namespace FineTune.MLNet.Cli.Commands;
 /// </summary>
 internal static class PreflightGate
 {
-    /// <summary>Runs the preflight before training: warnings go to standard error and OUTPUT/preflight.json; errors stop the run (exit 2, no output folder) before
-    /// any model is loaded; null means go on (also when the flags or files are bad: the command then reports that itself).</summary>
-    public static int? BeforeTraining(ParseResult r, string task)
+    /// <summary>
+    /// Runs the preflight, then <paramref name="train"/>: errors stop the run (exit 2, no output folder) before any model
+    /// is loaded; warnings go to standard error before training and to OUTPUT/preflight.json once the command has
+    /// succeeded (a command that refuses its own flags still leaves no output folder).
+    /// </summary>
+    public static int Guard(ParseResult r, string task, Func<int> train)
     {
+        var report = BeforeTraining(r, task, out var refused);
+        if (refused is { } code) return code;
+        var result = train();
+        if (result == 0 && report is not null) report.WriteTo(r.GetValue<DirectoryInfo>("--output")!.FullName);
+        return result;
+    }
+
+    /// <summary>The preflight report, or null when the flags or files are bad (the command then reports that itself);
+    /// <paramref name="refused"/> is the exit code when the preflight found errors.</summary>
+    private static PreflightReport? BeforeTraining(ParseResult r, string task, out int? refused)
+    {
+        refused = null;
         try
         {
             var report = Build(r, task);
             MemoryFitWarning.Add(report, r, task);
             if (!report.HasErrors)
             {
-                report.WriteTo(r.GetValue<DirectoryInfo>("--output")!.FullName);
                 foreach (var w in report.Warnings) Console.Error.WriteLine($"warning: {w}");
-                return null;
+                return report;
             }
             foreach (var e in report.Errors) Console.Error.WriteLine($"error: {e}");   // a refused run writes no output folder
             Console.Error.WriteLine($"error: preflight found {report.Errors.Count} error(s); nothing was trained (run 'finetune check {task} ...' to see the full report).");
-            return CliErrors.BadInput;
+            refused = CliErrors.BadInput;
+            return null;
         }
         catch (Exception e) when (CliErrors.IsBadInput(e))
         {
