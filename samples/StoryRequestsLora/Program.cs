@@ -1,13 +1,14 @@
 // Story requests: instruction tuning of a real pretrained decoder (the bundled TinyStories Llama, 260K parameters) to
-// write a story about the hero the request names: "Request: Write a story about a girl named Mia." Requests are built
-// from real TinyStories whose hero is introduced as "a girl/boy named X" (X renamed to the requested name in the
-// reference story). Side by side on 120 held-out requests (60 unseen stories, two names each): the base model, LoRA,
-// QLoRA, and the same LoRA on a RANDOMLY initialised copy of the architecture at the same budget (what pretraining
-// buys); the validation curve per epoch with early stopping; and perplexity on plain held-out stories before and after
-// (catastrophic forgetting).
+// write a story WITH or WITHOUT dialogue, as the request says: "Request: Write a story without dialogue that uses the
+// words X, Y and Z." Requests are built from real TinyStories: stories whose characters talk answer "with dialogue",
+// stories with no speech answer "without" (the words come from each story's opening). The base model cannot read the
+// request: whether its story has dialogue does not depend on it. Side by side on 80 held-out requests (40 of each kind):
+// the base model, LoRA, QLoRA, and the same LoRA on a RANDOMLY initialised copy of the architecture at the same budget
+// (what pretraining buys); the validation curve per epoch with early stopping; and perplexity on plain held-out stories
+// before and after (catastrophic forgetting).
 //
-//   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--per-story N] [--epochs N]
-//       [--patience P] [--lr LR] [--rank R] [--only lora] [--output DIR]
+//   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--epochs N] [--patience P]
+//       [--lr LR] [--rank R] [--max-length TOKENS] [--max-new-tokens N] [--only lora] [--output DIR]
 using System.Diagnostics;
 using System.Globalization;
 using FineTune.MLNet;
@@ -20,20 +21,20 @@ var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-requests-lora"));
 var epochs = Int("epochs", 8);
 var patience = Int("patience", 1);
-var perStory = Int("per-story", 2);
 var rank = Int("rank", 8);
+var maxLength = Int("max-length", 160);
 var lr = double.Parse(arg.GetValueOrDefault("lr", "3e-3"), CultureInfo.InvariantCulture);
 var only = arg.GetValueOrDefault("only", "");   // "lora": skip the QLoRA and random-init runs (quicker experiments)
 var clock = Stopwatch.StartNew();
 
-var named = NamedStories.Load(NamedStories.BundledPath);
+var stories = DialogueStories.Load(DialogueStories.BundledPath);
 var general = StoryCorpus.Load(StoryCorpus.BundledPath).General;
-var train = NameRequests.Build(named.Train, perStory);
-var valid = NameRequests.Build(named.Validation, 1);
-var test = NameRequests.Build(named.Test, 2, seed: 2);
-var generation = StorySft.Greedy(80);
-Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests ({named.Train.Count} stories x {perStory} names), {valid.Count} validation, " +
-                  $"{test.Count} held-out ({named.Test.Count} unseen stories x 2 names); {general.Count} plain held-out stories for general-text perplexity.");
+var train = DialogueRequests.Build(stories.Train, stories.All);
+var valid = DialogueRequests.Build(stories.Validation, stories.All);
+var test = DialogueRequests.Build(stories.Test, stories.All);
+var generation = StorySft.Greedy(Int("max-new-tokens", 120));
+Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests ({train.Count(r => r.WithDialogue)} with dialogue), {valid.Count} validation, " +
+                  $"{test.Count} held-out ({test.Count(r => r.WithDialogue)} with dialogue, {test.Count(r => !r.WithDialogue)} without); {general.Count} plain held-out stories for general-text perplexity.");
 Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
 
 var ml = new MLContext(seed: 1);
@@ -42,7 +43,7 @@ var curve = new EpochCurve();
 int loraEpochs;
 
 Console.WriteLine($"\n[1/3] LoRA r={rank} on all linear layers, lr {lr}, up to {epochs} epochs, early stopping patience {patience} on the validation loss...");
-using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve, rank: rank), "LoRA"))
+using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve, rank: rank, maxLength: maxLength), "LoRA"))
 {
     rows.Add(StorySft.Evaluate(lora, "base model (no tuning)", test, general, generation, disableAdapters: true));
     rows.Add(StorySft.Evaluate(lora, "LoRA-tuned", test, general, generation));
@@ -54,31 +55,33 @@ using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, pr
 if (only != "lora")
 {
     Console.WriteLine($"\n[2/3] QLoRA: the same LoRA over an NF4-quantized base...");
-    using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience, rank: rank), "QLoRA"))
+    using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience, rank: rank, maxLength: maxLength), "QLoRA"))
         rows.Add(StorySft.Evaluate(qlora, "QLoRA-tuned", test, general, generation));
 
     Console.WriteLine($"\n[3/3] The same LoRA on a RANDOM initialisation of the same architecture (no pretraining), same budget: {loraEpochs} epochs...");
     var randomDir = RandomInitModel.Create(ModelFolder.Resolve(model), Path.Combine(output, "random-init"));
-    using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience, rank: rank), "random init + LoRA"))
+    using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience, rank: rank, maxLength: maxLength), "random init + LoRA"))
         rows.Add(StorySft.Evaluate(scratch, "random init + LoRA", test, general, generation));
 }
 
 Console.WriteLine($"\nHeld-out requests ({test.Count}), greedy stories of at most {generation.MaxNewTokens} tokens:");
-Console.WriteLine($"{"model",-26}{"uses the requested name",26}{"95% interval",16}{"story ppl",11}{"general ppl",13}");
+Console.WriteLine($"{"model",-24}{"follows the request",22}{"95% interval",14}{"dialogue if asked",19}{"if asked not to",17}{"story ppl",11}{"general ppl",13}");
 foreach (var r in rows)
 {
-    var k = NameRequests.Followed(test, r.Stories);
-    var (low, high) = NameRequests.Wilson(k, test.Count);
-    Console.WriteLine($"{r.Label,-26}{$"{k}/{test.Count} = {k / (double)test.Count:P1}",26}{$"{low:P0}-{high:P0}",16}{r.StoryPerplexity,11:F2}{r.GeneralPerplexity,13:F2}");
+    var c = DialogueRequests.Count(test, r.Stories);
+    var (low, high) = DialogueRequests.Wilson(c.Followed, c.Total);
+    Console.WriteLine($"{r.Label,-24}{$"{c.Followed}/{c.Total} = {c.Followed / (double)c.Total:P1}",22}{$"{low:P0}-{high:P0}",14}" +
+                      $"{$"{c.TalkWhenAsked}/{c.AskedWith}",19}{$"{c.TalkWhenNotAsked}/{c.AskedWithout}",17}{r.StoryPerplexity,11:F2}{r.GeneralPerplexity,13:F2}");
 }
-Console.WriteLine("  uses the requested name: the generated story contains the requested name (whole word); story ppl: perplexity of the");
-Console.WriteLine("  reference story (first 128 tokens) given its request; general ppl: perplexity of " +
-                  $"{general.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
+Console.WriteLine("  follows the request: the story has dialogue (a double quote) when asked with dialogue and none when asked without");
+Console.WriteLine("  (ignoring the request scores about 50 %); dialogue if asked / if asked not to: stories with dialogue among the");
+Console.WriteLine($"  requests of each kind; story ppl: perplexity of the reference story (first {maxLength} tokens with the prompt) given its request;");
+Console.WriteLine($"  general ppl: perplexity of {general.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
 
 Directory.CreateDirectory(output);
 File.WriteAllText(Path.Combine(output, "held-out-stories.json"), System.Text.Json.JsonSerializer.Serialize(
-    rows.Select(r => new { model = r.Label, stories = test.Select((t, i) => new { request = t.Prompt, name = t.Name, story = r.Stories[i] }) })));
-foreach (var i in new[] { 0, 1, 2 })
+    rows.Select(r => new { model = r.Label, stories = test.Select((t, i) => new { request = t.Prompt, with_dialogue = t.WithDialogue, story = r.Stories[i] }) })));
+foreach (var i in new[] { 0, 1, 2, 3 })
 {
     Console.WriteLine($"\n{test[i].Prompt}");
     Console.WriteLine($"  base: {Short(rows[0].Stories[i])}");

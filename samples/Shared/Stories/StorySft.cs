@@ -22,9 +22,10 @@ public static class StorySft
     /// cut to 128 tokens (the requested words are in its opening; keeps a 2-core run short).</summary>
     public static SftDataOptions Data { get; } = new() { MaxLength = 128, UseChatTemplate = false, Separator = StoryRequests.Separator };
 
-    /// <summary>LoRA r=8 on every linear layer of the decoder (QLoRA when <paramref name="qlora"/>).</summary>
+    /// <summary>LoRA r=8 on every linear layer of the decoder (QLoRA when <paramref name="qlora"/>); sequences cut to
+    /// <paramref name="maxLength"/> tokens (prompt and story).</summary>
     public static LoraFineTuneOptions Options(string model, int epochs, double learningRate, bool qlora = false, int? patience = null,
-        IProgress<TrainingProgress>? progress = null, int rank = 8) => new()
+        IProgress<TrainingProgress>? progress = null, int rank = 8, int maxLength = 128) => new()
     {
         Model = model,
         PromptColumnName = PromptColumn,
@@ -37,7 +38,7 @@ public static class StorySft
         WarmupRatio = 0.05,
         EarlyStoppingPatience = patience,
         Seed = 42,
-        Data = Data,
+        Data = Data with { MaxLength = maxLength },
         Generation = Greedy(80),
         InferenceBatchSize = 20,
         Progress = progress,
