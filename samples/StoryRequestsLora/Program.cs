@@ -1,11 +1,11 @@
 // Story requests: instruction tuning of a real pretrained decoder (the bundled TinyStories Llama, 260K parameters) to
-// write a story WITH or WITHOUT dialogue, as the request says: "Request: Write a story without dialogue that uses the
-// words X, Y and Z." Requests are built from real TinyStories: stories whose characters talk answer "with dialogue",
-// stories with no speech answer "without" (the words come from each story's opening). The base model cannot read the
-// request: whether its story has dialogue does not depend on it. Side by side on 80 held-out requests (40 of each kind):
-// the base model, LoRA, QLoRA, and the same LoRA on a RANDOMLY initialised copy of the architecture at the same budget
-// (what pretraining buys); the validation curve per epoch with early stopping; and perplexity on plain held-out stories
-// before and after (catastrophic forgetting).
+// write a story about the kind of hero the request asks for: "Request: Write a story about an animal that uses the
+// words X, Y and Z." Requests are built from real TinyStories: stories whose first sentence introduces an animal answer
+// "about an animal", stories that introduce a girl or a boy answer "about a child" (the words come from each story's
+// opening, never a hero word). The base model cannot read the request. Side by side on 60 held-out requests (30 of each
+// kind): the base model, LoRA, QLoRA, and the same LoRA on a RANDOMLY initialised copy of the architecture at the same
+// budget (what pretraining buys); the validation curve per epoch with early stopping; and perplexity on plain held-out
+// stories before and after (catastrophic forgetting).
 //
 //   dotnet run -c Release --project samples/StoryRequestsLora -- [--model tinystories-260k|DIR] [--epochs N] [--patience P]
 //       [--lr LR] [--rank R] [--max-length TOKENS] [--max-new-tokens N] [--only lora] [--output DIR]
@@ -22,19 +22,19 @@ var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "s
 var epochs = Int("epochs", 8);
 var patience = Int("patience", 1);
 var rank = Int("rank", 8);
-var maxLength = Int("max-length", 160);
+var maxLength = Int("max-length", 80);
 var lr = double.Parse(arg.GetValueOrDefault("lr", "3e-3"), CultureInfo.InvariantCulture);
 var only = arg.GetValueOrDefault("only", "");   // "lora": skip the QLoRA and random-init runs (quicker experiments)
 var clock = Stopwatch.StartNew();
 
-var stories = DialogueStories.Load(DialogueStories.BundledPath);
+var stories = HeroStories.Load(HeroStories.BundledPath);
 var general = StoryCorpus.Load(StoryCorpus.BundledPath).General;
-var train = DialogueRequests.Build(stories.Train, stories.All);
-var valid = DialogueRequests.Build(stories.Validation, stories.All);
-var test = DialogueRequests.Build(stories.Test, stories.All);
-var generation = StorySft.Greedy(Int("max-new-tokens", 120));
-Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests ({train.Count(r => r.WithDialogue)} with dialogue), {valid.Count} validation, " +
-                  $"{test.Count} held-out ({test.Count(r => r.WithDialogue)} with dialogue, {test.Count(r => !r.WithDialogue)} without); {general.Count} plain held-out stories for general-text perplexity.");
+var train = HeroRequests.Build(stories.Train, stories.All);
+var valid = HeroRequests.Build(stories.Validation, stories.All);
+var test = HeroRequests.Build(stories.Test, stories.All);
+var generation = StorySft.Greedy(Int("max-new-tokens", 40));
+Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests ({train.Count(r => r.Hero == HeroKind.Animal)} about an animal), {valid.Count} validation, " +
+                  $"{test.Count} held-out ({test.Count(r => r.Hero == HeroKind.Animal)} about an animal, {test.Count(r => r.Hero == HeroKind.Child)} about a child); {general.Count} plain held-out stories for general-text perplexity.");
 Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
 
 var ml = new MLContext(seed: 1);
@@ -64,23 +64,26 @@ if (only != "lora")
         rows.Add(StorySft.Evaluate(scratch, "random init + LoRA", test, general, generation));
 }
 
-Console.WriteLine($"\nHeld-out requests ({test.Count}), greedy stories of at most {generation.MaxNewTokens} tokens:");
-Console.WriteLine($"{"model",-24}{"follows the request",22}{"95% interval",14}{"dialogue if asked",19}{"if asked not to",17}{"story ppl",11}{"general ppl",13}");
+Console.WriteLine($"\nHeld-out requests ({test.Count}), greedy stories of at most {generation.MaxNewTokens} tokens; the hero of the first sentence:");
+Console.WriteLine($"{"",-24}{"follows the",14}{"",14}{"asked for an animal",21}{"asked for a child",19}");
+Console.WriteLine($"{"model",-24}{"request",14}{"95% interval",14}{"animal",11}{"child",10}{"child",10}{"animal",9}{"story ppl",11}{"general ppl",13}");
 foreach (var r in rows)
 {
-    var c = DialogueRequests.Count(test, r.Stories);
-    var (low, high) = DialogueRequests.Wilson(c.Followed, c.Total);
-    Console.WriteLine($"{r.Label,-24}{$"{c.Followed}/{c.Total} = {c.Followed / (double)c.Total:P1}",22}{$"{low:P0}-{high:P0}",14}" +
-                      $"{$"{c.TalkWhenAsked}/{c.AskedWith}",19}{$"{c.TalkWhenNotAsked}/{c.AskedWithout}",17}{r.StoryPerplexity,11:F2}{r.GeneralPerplexity,13:F2}");
+    var c = HeroRequests.Count(test, r.Stories);
+    var (low, high) = HeroRequests.Wilson(c.Followed, c.Total);
+    Console.WriteLine($"{r.Label,-24}{$"{c.Followed / (double)c.Total:P1}",14}{$"{low:P0}-{high:P0}",14}" +
+                      $"{$"{c.AnimalWhenAsked}/{c.AskedAnimal}",11}{$"{c.ChildWhenAnimalAsked}/{c.AskedAnimal}",10}{$"{c.ChildWhenAsked}/{c.AskedChild}",10}{$"{c.AnimalWhenChildAsked}/{c.AskedChild}",9}" +
+                      $"{r.StoryPerplexity,11:F2}{r.GeneralPerplexity,13:F2}");
 }
-Console.WriteLine("  follows the request: the story has dialogue (a double quote) when asked with dialogue and none when asked without");
-Console.WriteLine("  (ignoring the request scores about 50 %); dialogue if asked / if asked not to: stories with dialogue among the");
-Console.WriteLine($"  requests of each kind; story ppl: perplexity of the reference story (first {maxLength} tokens with the prompt) given its request;");
-Console.WriteLine($"  general ppl: perplexity of {general.Count} plain held-out stories from BOS (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
+Console.WriteLine("  follows the request: the first sentence introduces the requested kind of hero (an animal word, or girl / boy / child");
+Console.WriteLine("  / kid, not both); the four counts: first sentences with an animal or a child hero among the requests of each kind");
+Console.WriteLine("  (a model that ignores the request writes the same mix for both). story ppl: perplexity of the reference story given its");
+Console.WriteLine($"  request (first {maxLength} tokens with the prompt); general ppl: perplexity of {general.Count} plain held-out stories from BOS");
+Console.WriteLine($"  (forgetting check: base {rows[0].GeneralPerplexity:F2} -> LoRA {rows[1].GeneralPerplexity:F2}).");
 
 Directory.CreateDirectory(output);
 File.WriteAllText(Path.Combine(output, "held-out-stories.json"), System.Text.Json.JsonSerializer.Serialize(
-    rows.Select(r => new { model = r.Label, stories = test.Select((t, i) => new { request = t.Prompt, with_dialogue = t.WithDialogue, story = r.Stories[i] }) })));
+    rows.Select(r => new { model = r.Label, stories = test.Select((t, i) => new { request = t.Prompt, hero = t.Hero.ToString(), story = r.Stories[i] }) })));
 foreach (var i in new[] { 0, 1, 2, 3 })
 {
     Console.WriteLine($"\n{test[i].Prompt}");

@@ -33,6 +33,34 @@ public sealed class StoryDemoSmokeTests
     }
 
     [Fact]
+    public void Hero_requests_ask_for_the_hero_of_their_real_story_and_the_splits_are_balanced()
+    {
+        var stories = HeroStories.Load(HeroStories.BundledPath);
+        Assert.Equal((250, 40, 60), (stories.Train.Count, stories.Validation.Count, stories.Test.Count));
+        Assert.Empty(stories.All.Intersect(Corpus.General));                          // the forgetting check stays held out
+        foreach (var split in new[] { stories.Train, stories.Validation, stories.Test })
+            Assert.Equal(split.Count / 2, split.Count(s => HeroKinds.Of(s) == HeroKind.Animal)); // animal, child, animal, ...
+        Assert.All(stories.All, s => Assert.NotEqual(HeroKind.Neither, HeroKinds.Of(s)));
+
+        var requests = HeroRequests.Build(stories.Test, stories.All);
+        Assert.InRange(requests.Count, 56, 60);
+        foreach (var r in requests)
+        {
+            Assert.StartsWith($"Request: Write a story about {(r.Hero == HeroKind.Animal ? "an animal" : "a child")} that uses the words ", r.Prompt, StringComparison.Ordinal);
+            Assert.Equal(3, StoryRequests.Included(r.Words, r.Story));
+            Assert.DoesNotContain(r.Words, HeroKinds.All.Contains);                      // no requested word gives the hero away
+        }
+        Assert.Equal(requests.Select(r => r.Prompt), HeroRequests.Build(stories.Test, stories.All).Select(r => r.Prompt));
+
+        var references = HeroRequests.Count(requests, requests.Select(r => r.Story).ToList());
+        Assert.Equal(requests.Count, references.Followed);                             // the reference stories follow every request
+        var alwaysCats = HeroRequests.Count(requests, requests.Select(_ => "Once there were two cats. Lily saw them.").ToList());
+        Assert.Equal((references.AskedAnimal, references.AskedAnimal, references.AskedChild), (alwaysCats.Followed, alwaysCats.AnimalWhenAsked, alwaysCats.AnimalWhenChildAsked));
+        Assert.Equal(HeroKind.Neither, HeroKinds.Of("A girl had a dog."));            // both kinds: neither
+        Assert.Equal(HeroKind.Child, HeroKinds.Of("Two kids had been sad. The dog ran."));  // "been" is no bee; only the first sentence counts
+    }
+
+    [Fact]
     public void Lora_sft_on_requests_lowers_loss_and_the_story_perplexity_of_its_requests()
     {
         var ml = new MLContext(seed: 1);
