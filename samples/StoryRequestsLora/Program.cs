@@ -1,6 +1,6 @@
 // Story requests: instruction tuning of a real pretrained decoder (the bundled TinyStories Llama, 260K parameters) to
-// write a story about the kind of hero the request asks for: "Request: Write a story about an animal that uses the
-// words X, Y and Z." Requests are built from real TinyStories: stories whose first sentence introduces an animal answer
+// write a story about the kind of hero the request asks for: "Write a story about an animal that uses the words X, Y
+// and Z." Requests are built from real TinyStories: stories whose first sentence introduces an animal answer
 // "about an animal", stories that introduce a girl or a boy answer "about a child" (the words come from each story's
 // opening, never a hero word). The base model cannot read the request. Side by side on 60 held-out requests (30 of each
 // kind): the base model, LoRA, QLoRA, and the same LoRA on a RANDOMLY initialised copy of the architecture at the same
@@ -19,11 +19,11 @@ using Microsoft.ML;
 var arg = ParseArgs(args);
 var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-requests-lora"));
-var epochs = Int("epochs", 8);
+var epochs = Int("epochs", 4);
 var patience = Int("patience", 1);
 var rank = Int("rank", 8);
-var maxLength = Int("max-length", 80);
-var lr = double.Parse(arg.GetValueOrDefault("lr", "3e-3"), CultureInfo.InvariantCulture);
+var maxLength = Int("max-length", 64);
+var lr = double.Parse(arg.GetValueOrDefault("lr", "5e-3"), CultureInfo.InvariantCulture);
 var only = arg.GetValueOrDefault("only", "");   // "lora": skip the QLoRA and random-init runs (quicker experiments)
 var clock = Stopwatch.StartNew();
 
@@ -35,7 +35,7 @@ var test = HeroRequests.Build(stories.Test, stories.All);
 var generation = StorySft.Greedy(Int("max-new-tokens", 40));
 Console.WriteLine($"Base model: {model}. Task: {train.Count} training requests ({train.Count(r => r.Hero == HeroKind.Animal)} about an animal), {valid.Count} validation, " +
                   $"{test.Count} held-out ({test.Count(r => r.Hero == HeroKind.Animal)} about an animal, {test.Count(r => r.Hero == HeroKind.Child)} about a child); {general.Count} plain held-out stories for general-text perplexity.");
-Console.WriteLine($"Example prompt: {test[0].Prompt}{StoryRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
+Console.WriteLine($"Example prompt: {test[0].Prompt}{HeroRequests.Separator.Replace("\n", "\\n", StringComparison.Ordinal)}...");
 
 var ml = new MLContext(seed: 1);
 var rows = new List<StoryScores>();
@@ -43,7 +43,7 @@ var curve = new EpochCurve();
 int loraEpochs;
 
 Console.WriteLine($"\n[1/3] LoRA r={rank} on all linear layers, lr {lr}, up to {epochs} epochs, early stopping patience {patience} on the validation loss...");
-using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve, rank: rank, maxLength: maxLength), "LoRA"))
+using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, progress: curve, rank: rank, maxLength: maxLength, separator: HeroRequests.Separator), "LoRA"))
 {
     rows.Add(StorySft.Evaluate(lora, "base model (no tuning)", test, general, generation, disableAdapters: true));
     rows.Add(StorySft.Evaluate(lora, "LoRA-tuned", test, general, generation));
@@ -55,12 +55,12 @@ using (var lora = Fit(StorySft.Options(model, epochs, lr, patience: patience, pr
 if (only != "lora")
 {
     Console.WriteLine($"\n[2/3] QLoRA: the same LoRA over an NF4-quantized base...");
-    using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience, rank: rank, maxLength: maxLength), "QLoRA"))
+    using (var qlora = Fit(StorySft.Options(model, epochs, lr, qlora: true, patience: patience, rank: rank, maxLength: maxLength, separator: HeroRequests.Separator), "QLoRA"))
         rows.Add(StorySft.Evaluate(qlora, "QLoRA-tuned", test, general, generation));
 
     Console.WriteLine($"\n[3/3] The same LoRA on a RANDOM initialisation of the same architecture (no pretraining), same budget: {loraEpochs} epochs...");
     var randomDir = RandomInitModel.Create(ModelFolder.Resolve(model), Path.Combine(output, "random-init"));
-    using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience, rank: rank, maxLength: maxLength), "random init + LoRA"))
+    using (var scratch = Fit(StorySft.Options(randomDir, loraEpochs, lr, patience: patience, rank: rank, maxLength: maxLength, separator: HeroRequests.Separator), "random init + LoRA"))
         rows.Add(StorySft.Evaluate(scratch, "random init + LoRA", test, general, generation));
 }
 

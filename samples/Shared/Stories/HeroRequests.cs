@@ -1,12 +1,17 @@
 /// <summary>
 /// The hero-following task, built from real stories: a story whose first sentence introduces an animal becomes the
-/// answer to "Write a story about an animal that uses the words X, Y and Z.", one that introduces a child (girl, boy)
+/// answer to "Write a story about an animal that uses the words X, Y and Z." (then a line break), one that introduces a child (girl, boy)
 /// the answer to "... about a child ..."; the three words come from its opening as in <see cref="StoryRequests"/>,
 /// never a hero word (they make every request, and so every greedy story, different). A model that follows the request
 /// introduces the requested kind of hero in its first sentence; one that ignores it writes the same kind either way.
 /// </summary>
 public static class HeroRequests
 {
+    /// <summary>Text between the request and the story: a plain line break. (With "Request: ...\nStory: " the base model
+    /// continues the "Re" of "Request" as a name, "Remy, what is that?", and never starts a story; after a plain
+    /// sentence and a line break it writes a story.)</summary>
+    public const string Separator = "\n";
+
     /// <summary>One request per story that has three requestable words (see <see cref="StoryRequests.Build"/>).</summary>
     public static IReadOnlyList<HeroRequest> Build(IReadOnlyList<string> stories, IReadOnlyList<string> corpus)
     {
@@ -18,7 +23,7 @@ public static class HeroRequests
 
     /// <summary>The prompt of a request.</summary>
     public static string Prompt(HeroKind hero, IReadOnlyList<string> words) =>
-        $"Request: Write a story about {(hero == HeroKind.Animal ? "an animal" : "a child")} that uses the words {string.Join(", ", words.Take(words.Count - 1))} and {words[^1]}.";
+        $"Write a story about {(hero == HeroKind.Animal ? "an animal" : "a child")} that uses the words {string.Join(", ", words.Take(words.Count - 1))} and {words[^1]}.";
 
     /// <summary>The heroes of the texts by request kind.</summary>
     public static HeroCounts Count(IReadOnlyList<HeroRequest> requests, IReadOnlyList<string> texts)

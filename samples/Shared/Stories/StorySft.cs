@@ -23,9 +23,9 @@ public static class StorySft
     public static SftDataOptions Data { get; } = new() { MaxLength = 128, UseChatTemplate = false, Separator = StoryRequests.Separator };
 
     /// <summary>LoRA r=8 on every linear layer of the decoder (QLoRA when <paramref name="qlora"/>); sequences cut to
-    /// <paramref name="maxLength"/> tokens (prompt and story).</summary>
+    /// <paramref name="maxLength"/> tokens (prompt and story); <paramref name="separator"/> between request and story.</summary>
     public static LoraFineTuneOptions Options(string model, int epochs, double learningRate, bool qlora = false, int? patience = null,
-        IProgress<TrainingProgress>? progress = null, int rank = 8, int maxLength = 128) => new()
+        IProgress<TrainingProgress>? progress = null, int rank = 8, int maxLength = 128, string separator = StoryRequests.Separator) => new()
     {
         Model = model,
         PromptColumnName = PromptColumn,
@@ -38,7 +38,7 @@ public static class StorySft
         WarmupRatio = 0.05,
         EarlyStoppingPatience = patience,
         Seed = 42,
-        Data = Data with { MaxLength = maxLength },
+        Data = Data with { MaxLength = maxLength, Separator = separator },
         Generation = Greedy(80),
         InferenceBatchSize = 20,
         Progress = progress,

@@ -46,7 +46,7 @@ public sealed class StoryDemoSmokeTests
         Assert.InRange(requests.Count, 56, 60);
         foreach (var r in requests)
         {
-            Assert.StartsWith($"Request: Write a story about {(r.Hero == HeroKind.Animal ? "an animal" : "a child")} that uses the words ", r.Prompt, StringComparison.Ordinal);
+            Assert.StartsWith($"Write a story about {(r.Hero == HeroKind.Animal ? "an animal" : "a child")} that uses the words ", r.Prompt, StringComparison.Ordinal);
             Assert.Equal(3, StoryRequests.Included(r.Words, r.Story));
             Assert.DoesNotContain(r.Words, HeroKinds.All.Contains);                      // no requested word gives the hero away
         }
