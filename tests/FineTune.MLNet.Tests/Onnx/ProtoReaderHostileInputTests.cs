@@ -178,19 +178,27 @@ public class ProtoReaderHostileInputTests
     [Fact]
     public void DeepNestingIsRejected()
     {
-        // A graph whose node attribute holds a graph whose node attribute holds a graph ... 40 levels deep (120 messages).
+        // A graph whose node attribute holds a graph whose node attribute holds a graph ... : each level is three
+        // messages (graph, node, attribute). 30 levels (92 deep) are within the limit of 100; 40 levels (122) are refused.
+        Assert.Equal(30, Depth(OnnxModelReader.Read(NestedGraphs(30), File).Graph));
+        string message = Refusal(NestedGraphs(40));
+        Assert.Contains("too many levels of nesting", message);
+        Assert.Contains($"nesting limit {OnnxModelReader.MaxNesting}", message);
+    }
+
+    private static byte[] NestedGraphs(int levels)
+    {
         var inner = new OnnxGraph();
-        for (int i = 0; i < 40; i++)
+        for (int i = 0; i < levels; i++)
         {
             var outer = new OnnxGraph();
             outer.Nodes.Add(new OnnxNode { OpType = "If", Attributes = { new OnnxAttribute { Name = "then_branch", Type = OnnxAttributeType.Graph, G = inner } } });
             inner = outer;
         }
-        byte[] bytes = OnnxModelWriter.ToBytes(new OnnxModel { Graph = inner, OpsetImports = { new("", 13) } });
-        string message = Refusal(bytes);
-        Assert.Contains("too many levels of nesting", message);
-        Assert.Contains($"nesting limit {OnnxModelReader.MaxNesting}", message);
+        return OnnxModelWriter.ToBytes(new OnnxModel { Graph = inner, OpsetImports = { new("", 13) } });
     }
+
+    private static int Depth(OnnxGraph graph) => graph.Nodes.Count == 0 ? 0 : 1 + Depth(graph.Nodes[0].Attributes[0].G!);
 
     [Fact]
     public void TruncatedRealisticModelIsRejectedAtEveryCut()

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Proto = global::Onnx;
 
@@ -73,13 +74,15 @@ public static class OnnxModelReader
     }
 
     /// <summary>
-    /// Parses the wire format. Every length prefix is checked against the bytes that are there before anything is
-    /// allocated for it, so a hostile length cannot make the reader allocate more than the input's size.
+    /// Parses the wire format from the buffer (one copy per tensor payload: the parser owns its bytes). Every length
+    /// prefix is checked against the bytes that are there before anything is allocated for it, so a hostile length
+    /// cannot make the reader allocate more than the input's size. Google.Protobuf's recursion limit for a buffer is
+    /// its default, <see cref="MaxNesting"/>.
     /// </summary>
     private static Proto.ModelProto Parse(ReadOnlyMemory<byte> bytes, string sourceName)
     {
-        using var stream = AsStream(bytes);
-        using var input = CodedInputStream.CreateWithLimits(stream, sizeLimit: bytes.Length, recursionLimit: MaxNesting);
+        ArraySegment<byte> segment = MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> s) ? s : new ArraySegment<byte>(bytes.ToArray());
+        var input = new CodedInputStream(segment.Array!, segment.Offset, segment.Count);
         var model = new Proto.ModelProto();
         try
         {
@@ -93,9 +96,4 @@ public static class OnnxModelReader
                 $"nesting limit {MaxNesting}): {e.Message}", e);
         }
     }
-
-    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(bytes.ToArray(), writable: false);
 }

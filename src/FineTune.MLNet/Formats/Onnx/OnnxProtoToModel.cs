@@ -40,7 +40,7 @@ internal static class OnnxProtoToModel
         var graph = new OnnxGraph { Name = proto.Name };
         for (int i = 0; i < proto.Node.Count; i++)
         {
-            graph.Nodes.Add(ToNode(proto.Node[i], $"{label} node #{i}"));
+            graph.Nodes.Add(ToNode(proto.Node[i], label, i));
         }
         for (int i = 0; i < proto.Initializer.Count; i++)
         {
@@ -51,11 +51,12 @@ internal static class OnnxProtoToModel
         return graph;
     }
 
-    private static OnnxNode ToNode(Proto.NodeProto proto, string where)
+    /// <summary>Maps node <paramref name="index"/> of <paramref name="graph"/>; labels for errors are built only when one is thrown.</summary>
+    private static OnnxNode ToNode(Proto.NodeProto proto, string graph, int index)
     {
         if (proto.OpType.Length == 0)
         {
-            throw new OnnxFormatException($"ONNX {where} ('{proto.Name}') has no op_type.");
+            throw new OnnxFormatException($"ONNX {graph} node #{index} ('{proto.Name}') has no op_type.");
         }
         return new OnnxNode
         {
@@ -64,19 +65,19 @@ internal static class OnnxProtoToModel
             Domain = proto.Domain,
             Inputs = [.. proto.Input],
             Outputs = [.. proto.Output],
-            Attributes = [.. proto.Attribute.Select(a => ToAttribute(a, $"{where} attribute '{a.Name}'"))],
+            Attributes = [.. proto.Attribute.Select(a => ToAttribute(a, graph, index))],
         };
     }
 
-    private static OnnxAttribute ToAttribute(Proto.AttributeProto proto, string where) => new()
+    private static OnnxAttribute ToAttribute(Proto.AttributeProto proto, string graph, int node) => new()
     {
         Name = proto.Name,
         Type = (OnnxAttributeType)(int)proto.Type,
         F = proto.F,
         I = proto.I,
         S = proto.S.ToByteArray(),
-        T = proto.T is null ? null : ToTensor(proto.T, where),
-        G = proto.G is null ? null : ToGraph(proto.G, $"{where} subgraph"),
+        T = proto.T is null ? null : ToTensor(proto.T, $"{graph} node #{node} attribute '{proto.Name}'"),
+        G = proto.G is null ? null : ToGraph(proto.G, $"{graph} node #{node} attribute '{proto.Name}' subgraph"),
         Floats = [.. proto.Floats],
         Ints = [.. proto.Ints],
     };
