@@ -10,7 +10,8 @@ namespace FineTune.MLNet.Formats.Onnx;
 /// opset_import, producer, and the graph's name, nodes (with attributes), initializers, inputs and outputs.
 /// Malformed protobuf (truncated or malformed varints, lengths past the end, nesting deeper than
 /// <see cref="MaxNesting"/> messages, strings that are not UTF-8) and ONNX the library does not support (negative dims, payloads
-/// that do not match dims, unsupported data types, external data, sparse initializers) are refused with an
+/// that do not match dims, unsupported data types, external data out of range or outside the model's folder,
+/// sparse initializers) are refused with an
 /// <see cref="OnnxFormatException"/> that names the file.
 /// </summary>
 public static class OnnxModelReader
@@ -29,7 +30,7 @@ public static class OnnxModelReader
         {
             throw new FileNotFoundException($"ONNX model file not found: '{path}'.", path);
         }
-        return Read(bytes, Path.GetFileName(path));
+        return Read(bytes, Path.GetFileName(path), Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     public static OnnxModel Read(Stream stream, string sourceName = "stream")
@@ -51,8 +52,13 @@ public static class OnnxModelReader
         return Read(copy.GetBuffer().AsMemory(0, (int)copy.Length), sourceName);
     }
 
-    /// <summary>Parses <paramref name="bytes"/>; tensors get their own copies of the payload bytes.</summary>
-    public static OnnxModel Read(ReadOnlyMemory<byte> bytes, string sourceName = "bytes")
+    /// <summary>
+    /// Parses <paramref name="bytes"/>; tensors get their own copies of the payload bytes. Tensors stored as external
+    /// data are refused here (there is no folder to find their file in): use <see cref="Read(string)"/>.
+    /// </summary>
+    public static OnnxModel Read(ReadOnlyMemory<byte> bytes, string sourceName = "bytes") => Read(bytes, sourceName, externalDataFolder: null);
+
+    private static OnnxModel Read(ReadOnlyMemory<byte> bytes, string sourceName, string? externalDataFolder)
     {
         if (!BitConverter.IsLittleEndian)
         {
@@ -65,7 +71,7 @@ public static class OnnxModelReader
         Proto.ModelProto proto = Parse(bytes, sourceName);
         try
         {
-            return OnnxProtoToModel.Convert(proto, sourceName);
+            return new OnnxProtoToModel(externalDataFolder).Convert(proto, sourceName);
         }
         catch (OnnxFormatException e) when (!e.Message.Contains($"'{sourceName}'", StringComparison.Ordinal))
         {

@@ -9,7 +9,8 @@ namespace FineTune.MLNet.Formats.Onnx;
 /// opset_import, graph with nodes, attributes, initializers, inputs and outputs with tensor types and fixed or
 /// symbolic dims). Tensors are written as raw_data, shared with the <see cref="OnnxTensor"/> (not copied).
 /// The schema types are proto3, so zero scalars (an Int attribute of 0, an empty string) are left out of the bytes,
-/// which readers take as the same zero. Models over 2 GB (the protobuf limit) are rejected: external data is not supported.
+/// which readers take as the same zero. A model file over 2 GB (the protobuf limit) is refused: larger models are written
+/// with <see cref="WriteWithExternalData"/>, which puts the large initializers in a data file beside the model.
 /// </summary>
 public static class OnnxModelWriter
 {
@@ -28,7 +29,30 @@ public static class OnnxModelWriter
         proto.WriteTo(stream);
     }
 
-    private static Proto.ModelProto ToProto(OnnxModel model)
+    /// <summary>
+    /// Writes <paramref name="path"/> with every initializer of at least <paramref name="minExternalBytes"/> bytes stored as
+    /// ONNX external data in <c>&lt;file name&gt;.data</c> beside it (4096-byte aligned offsets), as ONNX Runtime and
+    /// ONNX Runtime GenAI load large models. Both files are written atomically, the data file first.
+    /// </summary>
+    public static void WriteWithExternalData(OnnxModel model, string path, long minExternalBytes = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(minExternalBytes);
+        string full = Path.GetFullPath(path);
+        string location = Path.GetFileName(full) + ".data";
+        List<OnnxTensor> large = [.. model.Graph.Initializers.Where(t => t.RawData.Length >= minExternalBytes)];
+        var external = new Dictionary<OnnxTensor, Proto.TensorProto>(ReferenceEqualityComparer.Instance);
+        foreach (var (tensor, proto) in large.Zip(OnnxExternalData.Layout(large, location, TensorHeader)))
+        {
+            external[tensor] = proto;
+        }
+        Proto.ModelProto header = ToProto(model, external);
+        AtomicFile.Write(Path.Combine(Path.GetDirectoryName(full)!, location), s => OnnxExternalData.WriteData(large, s));
+        AtomicFile.Write(full, s => header.WriteTo(s));
+    }
+
+    private static Proto.ModelProto ToProto(OnnxModel model, IReadOnlyDictionary<OnnxTensor, Proto.TensorProto>? external = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var proto = new Proto.ModelProto
@@ -36,23 +60,25 @@ public static class OnnxModelWriter
             IrVersion = model.IrVersion,
             ProducerName = model.ProducerName,
             ProducerVersion = model.ProducerVersion,
-            Graph = ToProto(model.Graph),
+            Graph = ToProto(model.Graph, external),
         };
         proto.OpsetImport.AddRange(model.OpsetImports.Select(o => new Proto.OperatorSetIdProto { Domain = o.Domain, Version = o.Version }));
         return proto;
     }
 
-    private static Proto.GraphProto ToProto(OnnxGraph graph)
+    /// <summary>The graph; initializers found in <paramref name="external"/> are written as those external-data headers.</summary>
+    private static Proto.GraphProto ToProto(OnnxGraph graph, IReadOnlyDictionary<OnnxTensor, Proto.TensorProto>? external = null)
     {
-        long payloadBytes = graph.Initializers.Sum(t => (long)t.RawData.Length);
+        long payloadBytes = graph.Initializers.Where(t => external?.ContainsKey(t) != true).Sum(t => (long)t.RawData.Length);
         if (payloadBytes > int.MaxValue)
         {
             throw new NotSupportedException(
-                $"Graph '{graph.Name}' has {payloadBytes} bytes of initializers; ONNX protobuf files are limited to 2 GB and external data is not supported.");
+                $"Graph '{graph.Name}' has {payloadBytes} bytes of initializers; ONNX protobuf files are limited to 2 GB: " +
+                "write it with OnnxModelWriter.WriteWithExternalData.");
         }
         var proto = new Proto.GraphProto { Name = graph.Name };
         proto.Node.AddRange(graph.Nodes.Select(ToProto));
-        proto.Initializer.AddRange(graph.Initializers.Select(ToProto));
+        proto.Initializer.AddRange(graph.Initializers.Select(t => external?.GetValueOrDefault(t) ?? ToProto(t)));
         proto.Input.AddRange(graph.Inputs.Select(ToProto));
         proto.Output.AddRange(graph.Outputs.Select(ToProto));
         return proto;
@@ -91,12 +117,15 @@ public static class OnnxModelWriter
 
     private static Proto.TensorProto ToProto(OnnxTensor tensor)
     {
-        var proto = new Proto.TensorProto
-        {
-            DataType = (int)tensor.DataType,
-            Name = tensor.Name,
-            RawData = UnsafeByteOperations.UnsafeWrap(tensor.RawData), // OnnxTensor payloads are never mutated
-        };
+        Proto.TensorProto proto = TensorHeader(tensor);
+        proto.RawData = UnsafeByteOperations.UnsafeWrap(tensor.RawData); // OnnxTensor payloads are never mutated
+        return proto;
+    }
+
+    /// <summary>Name, data type and dims, without the payload.</summary>
+    private static Proto.TensorProto TensorHeader(OnnxTensor tensor)
+    {
+        var proto = new Proto.TensorProto { DataType = (int)tensor.DataType, Name = tensor.Name };
         proto.Dims.AddRange(tensor.Dims);
         return proto;
     }

@@ -7,11 +7,13 @@ namespace FineTune.MLNet.Formats.Onnx;
 /// Maps parsed ONNX schema types (generated from onnx.proto) to the library's <see cref="OnnxModel"/>, checking what
 /// the wire format cannot: a graph and an ir_version are present, every node has an op_type, dims are not negative
 /// and their product fits, each tensor's payload matches its dims and data type (checked before typed fields are
-/// converted), and no tensor is stored as external data or as string data. Errors name the tensor, node or value.
+/// converted), and no tensor is stored as string data. External data is read from the model's folder
+/// (<see cref="OnnxExternalData"/>) when the model was read from a file; otherwise it is refused. Errors name the
+/// tensor, node or value.
 /// </summary>
-internal static class OnnxProtoToModel
+internal sealed class OnnxProtoToModel(string? externalDataFolder)
 {
-    public static OnnxModel Convert(Proto.ModelProto proto, string sourceName)
+    public OnnxModel Convert(Proto.ModelProto proto, string sourceName)
     {
         Proto.GraphProto graph = proto.Graph
             ?? throw new OnnxFormatException($"ONNX model '{sourceName}' has no graph (ModelProto field 7).");
@@ -30,7 +32,7 @@ internal static class OnnxProtoToModel
         return model;
     }
 
-    private static OnnxGraph ToGraph(Proto.GraphProto proto, string where)
+    private OnnxGraph ToGraph(Proto.GraphProto proto, string where)
     {
         string label = $"{where} '{proto.Name}'";
         if (proto.SparseInitializer.Count > 0)
@@ -52,7 +54,7 @@ internal static class OnnxProtoToModel
     }
 
     /// <summary>Maps node <paramref name="index"/> of <paramref name="graph"/>; labels for errors are built only when one is thrown.</summary>
-    private static OnnxNode ToNode(Proto.NodeProto proto, string graph, int index)
+    private OnnxNode ToNode(Proto.NodeProto proto, string graph, int index)
     {
         if (proto.OpType.Length == 0)
         {
@@ -69,7 +71,7 @@ internal static class OnnxProtoToModel
         };
     }
 
-    private static OnnxAttribute ToAttribute(Proto.AttributeProto proto, string graph, int node) => new()
+    private OnnxAttribute ToAttribute(Proto.AttributeProto proto, string graph, int node) => new()
     {
         Name = proto.Name,
         Type = (OnnxAttributeType)(int)proto.Type,
@@ -82,15 +84,9 @@ internal static class OnnxProtoToModel
         Ints = [.. proto.Ints],
     };
 
-    private static OnnxTensor ToTensor(Proto.TensorProto proto, string where)
+    private OnnxTensor ToTensor(Proto.TensorProto proto, string where)
     {
         string label = proto.Name.Length == 0 ? $"(unnamed, {where})" : proto.Name;
-        if (proto.DataLocation == Proto.TensorProto.Types.DataLocation.External || proto.ExternalData.Count > 0)
-        {
-            throw new OnnxFormatException(
-                $"Tensor '{label}' is stored as external data (a separate weights file), which this reader does not support; " +
-                "re-save the model with all tensors inside the .onnx file.");
-        }
         if (proto.StringData.Count > 0)
         {
             throw new OnnxFormatException($"Tensor '{label}' uses string_data, which is not supported.");
@@ -102,11 +98,21 @@ internal static class OnnxProtoToModel
         }
         long[] dims = [.. proto.Dims];
         long count = OnnxTensor.CountElements(label, dims);
-        ReadOnlyMemory<byte> payload = proto.RawData.Length > 0 || !HasTypedData(proto)
-            ? proto.RawData.Memory // the parser's own copy: shared, not copied again
+        ReadOnlyMemory<byte> payload = IsExternal(proto) ? ExternalPayload(proto, label, count * OnnxDataTypes.ElementSize(type)!.Value)
+            : proto.RawData.Length > 0 || !HasTypedData(proto) ? proto.RawData.Memory // the parser's own copy: shared, not copied again
             : TypedPayload(label, type, count, proto);
         return new OnnxTensor(proto.Name, type, dims, payload);
     }
+
+    private static bool IsExternal(Proto.TensorProto p) =>
+        p.DataLocation == Proto.TensorProto.Types.DataLocation.External || p.ExternalData.Count > 0;
+
+    private byte[] ExternalPayload(Proto.TensorProto proto, string label, long expectedBytes) =>
+        externalDataFolder is null
+            ? throw new OnnxFormatException(
+                $"Tensor '{label}' is stored as external data (a separate weights file); read the model from its file path " +
+                "so the data file beside it can be found.")
+            : OnnxExternalData.Read(proto.ExternalData, label, externalDataFolder, expectedBytes);
 
     private static bool HasTypedData(Proto.TensorProto p) =>
         p.FloatData.Count > 0 || p.Int32Data.Count > 0 || p.Int64Data.Count > 0 || p.DoubleData.Count > 0 || p.Uint64Data.Count > 0;
