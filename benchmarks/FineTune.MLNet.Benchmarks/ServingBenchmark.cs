@@ -86,7 +86,7 @@ internal static class ServingBenchmark
             }
 
             var realTokens = Enumerable.Range(0, batch.BatchSize).Average(batch.RowLength);
-            lines.Add($"Classifier: bundled all-MiniLM-L6-v2 + 3-label head, first {ClassifierRows} texts of reviews.train.csv (mean {realTokens:F1} real tokens, batch 32 padded to {batch.SequenceLength}), {threads} threads each, median of {rounds} alternating rounds.");
+            lines.Add($"Classifier: bundled all-MiniLM-L6-v2 + 3-label head, first {ClassifierRows} texts of reviews.train.csv (mean {realTokens:F1} real tokens, batch 32 padded to {batch.SequenceLength}), {threads} thread{(threads == 1 ? "" : "s")} each, median of {rounds} alternating rounds.");
             lines.Add("");
             lines.Add("| Engine | Rows/s, batch 1 | Rows/s, batch 32 | Model size (MB) | Max \\|Δp\\| vs TorchSharp | Same argmax |");
             lines.Add("|---|---:|---:|---:|---:|---:|");
@@ -141,7 +141,7 @@ internal static class ServingBenchmark
                     }
                     Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] decoder round {r + 1}/{rounds}: " + string.Join(", ", engines.Select((e, i) => $"{e.Name} {rates[i][^1]:F0} tok/s")));
                 }
-                lines.Add($"Decoder: bundled tinystories-260k (5 layers, hidden 64, vocab 512), prompt \"{Prompt}\" ({prompt.Length} ids), {newTokens} new greedy tokens per request, prefill included, {requests} requests per engine per round, median of {rounds} alternating rounds, {threads} threads each. GenAI: `export --format genai` folder (model.onnx {new FileInfo(Path.Combine(genai, "model.onnx")).Length / 1e6:F2} MB); llama.cpp: `export --format gguf --type f32` ({gguf.Bytes / 1e6:F2} MB), flash attention off, F32 K/V cache.");
+                lines.Add($"Decoder: bundled tinystories-260k (5 layers, hidden 64, vocab 512), prompt \"{Prompt}\" ({prompt.Length} ids), {newTokens} new greedy tokens per request, prefill included, {requests} requests per engine per round, median of {rounds} alternating rounds, {threads} thread{(threads == 1 ? "" : "s")} each. GenAI: `export --format genai` folder (model.onnx {new FileInfo(Path.Combine(genai, "model.onnx")).Length / 1e6:F2} MB); llama.cpp: `export --format gguf --type f32` ({gguf.Bytes / 1e6:F2} MB), flash attention off, F32 K/V cache.");
                 lines.Add("");
                 lines.Add("| Engine | Tokens/s | ms/token | Greedy ids equal TorchSharp's |");
                 lines.Add("|---|---:|---:|---|");
