@@ -1,0 +1,73 @@
+using ScottPlot;
+
+namespace FineTune.MLNet.Reporting;
+
+/// <summary>A named line of a chart: x and y of the same length.</summary>
+public sealed record ChartSeries(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+
+/// <summary>A named bar group of a bar chart: one value per category.</summary>
+public sealed record BarGroup(string Name, IReadOnlyList<double> Values);
+
+/// <summary>The report's plots, drawn with ScottPlot 5 (through SkiaSharp) to PNG bytes.</summary>
+public static class ReportCharts
+{
+    /// <summary>Width of every chart in pixels.</summary>
+    public const int Width = 720;
+
+    /// <summary>Height of every chart in pixels.</summary>
+    public const int Height = 360;
+
+    private static readonly Color[] Palette = [Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.Crimson, Colors.SlateGray, Colors.Purple];
+
+    /// <summary>Lines (with markers when a series is short) sharing one x axis.</summary>
+    public static byte[] Lines(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series)
+    {
+        var plot = NewPlot(title, xLabel, yLabel);
+        for (var i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            var line = plot.Add.ScatterLine(s.X.ToArray(), s.Y.ToArray(), Palette[i % Palette.Length]);
+            line.LegendText = s.Name;
+            line.LineWidth = 2;
+            line.MarkerSize = s.X.Count <= 30 ? 7 : 0;
+        }
+        if (series.Count > 1) plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Grouped bars: one cluster per category, one bar per group, each labelled with its value.</summary>
+    public static byte[] Bars(string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<BarGroup> groups, string valueFormat = "F3")
+    {
+        var plot = NewPlot(title, "", yLabel);
+        var width = 0.8 / Math.Max(1, groups.Count);
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var bars = new List<Bar>();
+            for (var c = 0; c < categories.Count; c++)
+            {
+                var value = groups[g].Values[c];
+                bars.Add(new Bar
+                {
+                    Position = c + (g - (groups.Count - 1) / 2.0) * width, Value = value, Size = width * 0.95,
+                    FillColor = Palette[g % Palette.Length], Label = value.ToString(valueFormat, System.Globalization.CultureInfo.InvariantCulture),
+                });
+            }
+            var plottable = plot.Add.Bars(bars);
+            plottable.LegendText = groups[g].Name;
+        }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray(), categories.ToArray());
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        if (groups.Count > 1) plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        var plot = new Plot();
+        plot.Font.Set("DejaVu Sans");
+        plot.Title(title);
+        if (xLabel.Length > 0) plot.XLabel(xLabel);
+        if (yLabel.Length > 0) plot.YLabel(yLabel);
+        return plot;
+    }
+}
