@@ -31,6 +31,7 @@ internal static class Scenarios
             "sft-lora" => SftThroughput.Run(settings, qlora: false),
             "sft-qlora" => SftThroughput.Run(settings, qlora: true),
             "profile" => StepProfile.Run(settings),
+            "lora-overhead" => LoraOverhead.Run(settings),
             "llama7b-qlora" => Llama7bQlora.Run(settings),          // ~13.5 GB on disk, minutes per step: run on its own
             _ => throw new ArgumentException($"Unknown scenario '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
         };

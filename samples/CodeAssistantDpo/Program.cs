@@ -16,7 +16,7 @@ using FineTune.MLNet.Training.Tasks.Dpo;
 using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 
-var arg = ParseArgs(args);
+var arg = SampleArgs.Parse(args);
 var data = Path.Combine(AppContext.BaseDirectory, "data");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "code-assistant-dpo"));
 var usingDemoModel = !arg.ContainsKey("model");
@@ -83,7 +83,7 @@ var dpoOptions = new DpoFineTuneOptions
     BatchSize = 8,
     Data = dataOptions,
     Generation = generation,
-    DpoProgress = new ConsoleDpoProgress(everySteps: 6),
+    DpoProgress = new DpoMarginLog(everySteps: 6),
 };
 Console.WriteLine($"\n(b) DPO from the SFT adapter: beta {beta}, {train.RowCount} preference triples, {dpoOptions.Epochs} epochs, " +
                   $"reference = base with adapters off; validation = the {test.RowCount} held-out triples after each epoch.");
@@ -128,38 +128,3 @@ static string Indent(string s) => s.Replace("\n", "\n             ", StringCompa
 
 static int Int(Dictionary<string, string> arg, string name, int fallback) =>
     arg.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-static Dictionary<string, string> ParseArgs(string[] args)
-{
-    var d = new Dictionary<string, string>();
-    for (var i = 0; i < args.Length; i++)
-    {
-        if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{args[i]}'.");
-        d[args[i][2..]] = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-    }
-    return d;
-}
-
-/// <summary>
-/// Prints the mean DPO metrics of the last N optimizer steps (one step's batch of 8 is noisy) and each validation pass,
-/// synchronously: Progress&lt;T&gt; would post to the thread pool and reorder lines.
-/// </summary>
-internal sealed class ConsoleDpoProgress(int everySteps) : IProgress<DpoProgress>
-{
-    private readonly List<DpoMetrics> window = [];
-
-    public void Report(DpoProgress p)
-    {
-        var m = p.Metrics;
-        if (p.IsValidation)
-        {
-            Console.WriteLine($"    epoch {p.Epoch + 1} held-out: reward margin {m.RewardsMargin,8:F4}, reward accuracy {m.RewardsAccuracy,5:P0}, loss {m.Loss:F4}");
-            return;
-        }
-        window.Add(m);
-        if (window.Count < everySteps) return;
-        Console.WriteLine($"    steps {p.Step - window.Count + 1,3}-{p.Step,-3}: reward margin {window.Average(w => w.RewardsMargin),8:F4}, " +
-                          $"reward accuracy {window.Average(w => w.RewardsAccuracy),5:P0}, loss {window.Average(w => w.Loss):F4}");
-        window.Clear();
-    }
-}

@@ -17,7 +17,7 @@ using FineTune.MLNet.Training.Tasks.Dpo;
 using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 
-var arg = ParseArgs(args);
+var arg = SampleArgs.Parse(args);
 var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-preference-dpo"));
 var sftEpochs = Int("sft-epochs", 2);
@@ -81,7 +81,7 @@ var dpoOptions = new DpoFineTuneOptions
     Data = StorySft.Data,
     Generation = greedy,
     InferenceBatchSize = 20,
-    DpoProgress = new MarginLog(everySteps: 5),
+    DpoProgress = new DpoMarginLog(everySteps: 5),
 };
 Console.WriteLine($"\n(c) DPO from the SFT adapter: beta {beta}, lr {dpoLr}, {trainPairs.Count} pairs, {dpoEpochs} epochs; held-out pairs validate each epoch.");
 using var dpo = ml.Transforms.DpoFineTune(dpoOptions, validationSet: StoryPreferences.ToDataView(heldOutPairs)).Fit(ml.Data.ShuffleRows(StoryPreferences.ToDataView(trainPairs), seed: 1));
@@ -123,36 +123,4 @@ static string Short(string s) { var f = s.Replace("\n", " ", StringComparison.Or
 int Int(string name, int fallback) => arg.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 double Double(string name, double fallback) => arg.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
-static Dictionary<string, string> ParseArgs(string[] args)
-{
-    var d = new Dictionary<string, string>();
-    for (var i = 0; i < args.Length; i++)
-    {
-        if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{args[i]}'.");
-        d[args[i][2..]] = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-    }
-    return d;
-}
-
 internal sealed record Outputs(IReadOnlyList<string> Stories, double[] Judge, double WordRate, double GeneralPerplexity);
-
-/// <summary>Mean DPO metrics of every N optimizer steps and each validation pass, printed synchronously.</summary>
-internal sealed class MarginLog(int everySteps) : IProgress<DpoProgress>
-{
-    private readonly List<DpoMetrics> window = [];
-
-    public void Report(DpoProgress p)
-    {
-        var m = p.Metrics;
-        if (p.IsValidation)
-        {
-            Console.WriteLine($"    epoch {p.Epoch + 1} held-out pairs: reward margin {m.RewardsMargin,7:F3}, reward accuracy {m.RewardsAccuracy,4:P0}, loss {m.Loss:F4}");
-            return;
-        }
-        window.Add(m);
-        if (window.Count < everySteps) return;
-        Console.WriteLine($"    steps {p.Step - window.Count + 1,3}-{p.Step,-3}: reward margin {window.Average(w => w.RewardsMargin),7:F3}, " +
-                          $"reward accuracy {window.Average(w => w.RewardsAccuracy),4:P0}, loss {window.Average(w => w.Loss):F4}");
-        window.Clear();
-    }
-}

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FineTune.MLNet.Cli.Commands;
+using FineTune.MLNet.Cli.Config;
 
 // Numbers on the command line and in the output are invariant ("--lr 0.5" is a half under every locale; under de-DE the
 // current culture would read it as 5).
@@ -21,8 +22,24 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExportGgufCommand.Create());
+root.Subcommands.Add(NewCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 var import = new Command("import", "Convert models from other formats to Hugging Face folders.");
 import.Subcommands.Add(ImportGgufCommand.Create());
 import.Subcommands.Add(ImportLlama2cCommand.Create());
 root.Subcommands.Add(import);
-return root.Parse(args).Invoke();
+ConfigFileArguments.AddTo(root);
+try
+{
+    args = ConfigFileArguments.Expand(root, args);
+}
+catch (Exception e) when (e is ConfigFileException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return CliErrors.BadInput;
+}
+var parsed = root.Parse(args);
+CliRunFolder.Current = parsed;
+return parsed.Invoke();

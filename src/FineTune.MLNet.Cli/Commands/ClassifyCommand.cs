@@ -40,10 +40,10 @@ internal static class ClassifyCommand
             train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance, exportOnnx,
         };
         foreach (var option in checkpoints.All) command.Options.Add(option);
-        command.SetAction(r => Run(new Args(
+        command.SetAction(r => PreflightGate.Guard(r, "classify", () => Run(new Args(
             r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
             r.GetValue(model)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(loraRank),
-            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance), r.GetValue(exportOnnx), checkpoints.Parse(r))));
+            r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance), r.GetValue(exportOnnx), checkpoints.Parse(r)))));
         return command;
     }
 
@@ -76,6 +76,7 @@ internal static class ClassifyCommand
                 EarlyStoppingPatience = a.Patience, BalanceClasses = a.BalanceClasses,
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
                 Progress = new ProgressBar(),
+                RunFolder = Config.CliRunFolder.For(a.Output),
             });
             var valid = validTable is null ? null : keyMap.Transform(Load(validTable));
             var pipeline = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn)

@@ -47,11 +47,11 @@ internal static class DpoCommand
         };
         foreach (var option in lora.All) command.Options.Add(option);
         foreach (var option in checkpoints.All) command.Options.Add(option);
-        command.SetAction(r => Run(new Args(
+        command.SetAction(r => PreflightGate.Guard(r, "dpo", () => Run(new Args(
             r.GetValue(model)!, r.GetValue(adapter), r.GetValue(train)!, r.GetValue(valid), r.GetValue(promptColumn)!, r.GetValue(chosenColumn)!,
             r.GetValue(rejectedColumn)!, r.GetValue(beta), r.GetValue(labelSmoothing), r.GetValue(precompute), lora.Settings(r),
             r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch),
-            r.GetValue(maxLength), r.GetValue(gradientCheckpointing), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
+            r.GetValue(maxLength), r.GetValue(gradientCheckpointing), r.GetValue(seed), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r)))));
         return command;
     }
 
@@ -131,6 +131,7 @@ internal static class DpoCommand
             Device = a.Device,
             InferenceBatchSize = Math.Clamp(a.BatchSize, 1, 256),
             Progress = bar,
+            RunFolder = Config.CliRunFolder.For(a.Output),
             DpoProgress = bar,
         };
         options.Validate();

@@ -46,11 +46,11 @@ internal static class SftCommand
         };
         foreach (var option in lora.All) command.Options.Add(option);
         foreach (var option in checkpoints.All) command.Options.Add(option);
-        command.SetAction(r => Run(new Args(
+        command.SetAction(r => PreflightGate.Guard(r, "sft", () => Run(new Args(
             r.GetValue(model)!, r.GetValue(train)!, r.GetValue(valid), r.GetValue(test), r.GetValue(general), r.GetValue(promptColumn)!,
             r.GetValue(responseColumn)!, lora.Settings(r),
             r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(packing), r.GetValue(gradientCheckpointing), r.GetValue(seed),
-            r.GetValue(maxNewTokens), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r))));
+            r.GetValue(maxNewTokens), r.GetValue(device)!, r.GetValue(output)!, checkpoints.Parse(r)))));
         return command;
     }
 
@@ -126,6 +126,7 @@ internal static class SftCommand
             Generation = new GenerationOptions { MaxNewTokens = a.MaxNewTokens },
             InferenceBatchSize = Math.Min(a.BatchSize, 256),
             Progress = new ProgressBar(),
+            RunFolder = Config.CliRunFolder.For(a.Output),
         };
         options.Validate();
         return a.Checkpoints.Apply(options);

@@ -5,6 +5,7 @@ using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Runs;
 using FineTune.MLNet.Training.Tasks.Dpo;
 using FineTune.MLNet.Training.Tasks.Sft;
 using FineTune.MLNet.Transformers;
@@ -76,7 +77,10 @@ public sealed class DpoFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
                 $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters; reference = the model with adapters off.");
             using var task = new DpoTask(model, train, valid, SftCollator.ForTokenizer(tokenizer), o.Beta, o.LabelSmoothing, o.InferenceBatchSize, device,
                 o.PrecomputeReferenceLogProbs);
-            var monitor = new DpoMetricsMonitor(channel, o.DpoProgress, o.Progress);
+            using var run = RunRecorder.Start(_env, nameof(DpoFineTuneEstimator), o,
+                () => RunFingerprints.Model(o.Model, PretrainedDecoders.IsName(o.Model) ? o.Model : null, folder, o.AdapterPath),
+                () => RunFingerprints.DataSets(input, _validation, [o.PromptColumnName, o.ChosenColumnName, o.RejectedColumnName]), o.Progress);
+            var monitor = new DpoMetricsMonitor(channel, o.DpoProgress, run);
             var report = new TrainingLoop(o, channel, monitor).Run(model, task);
             channel.Log($"DPO training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
             return new LoraFineTuneTransformer(model, tokenizer, sftBuilder, o.ToTransformerSettings(lora), report, DpoMetricsMonitor.HistoryOf(report.State));

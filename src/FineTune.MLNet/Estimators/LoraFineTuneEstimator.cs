@@ -4,6 +4,7 @@ using FineTune.MLNet.Models.Llama;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Tokenization.HuggingFace;
 using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Runs;
 using FineTune.MLNet.Training.Tasks.Sft;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
@@ -66,7 +67,11 @@ public sealed class LoraFineTuneEstimator : IEstimator<LoraFineTuneTransformer>
         var total = model.parameters().Sum(p => p.numel());
         channel.Log($"{(o.Lora.QuantizeBase ? "QLoRA" : "LoRA")} r={o.Lora.Rank} on [{string.Join(", ", o.Lora.TargetModules)}]: {trainable} trainable of {total} parameters; {sequences.Count} training rows{(o.Packing ? " (packed)" : "")}.");
         var task = new SftTask(model, sequences, validSequences, SftCollator.ForTokenizer(tokenizer), o.Packing, o.BatchSize, device);
-        var report = new TrainingLoop(o, channel, o.Progress).Run(model, task);
+        string[] columns = o.MessagesColumnName is { } m ? [m] : [o.PromptColumnName, o.ResponseColumnName];
+        using var run = RunRecorder.Start(_env, nameof(LoraFineTuneEstimator), o,
+            () => RunFingerprints.Model(o.Model, PretrainedDecoders.IsName(o.Model) ? o.Model : null, folder),
+            () => RunFingerprints.DataSets(input, _validation, columns), o.Progress);
+        var report = new TrainingLoop(o, channel, run).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new LoraFineTuneTransformer(model, tokenizer, builder, o.ToTransformerSettings(), report);
     }

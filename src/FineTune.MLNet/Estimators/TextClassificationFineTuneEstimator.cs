@@ -3,6 +3,7 @@ using FineTune.MLNet.Data;
 using FineTune.MLNet.Models.Bert;
 using FineTune.MLNet.Modules;
 using FineTune.MLNet.Training;
+using FineTune.MLNet.Training.Runs;
 using FineTune.MLNet.Training.Tasks.Classification;
 using FineTune.MLNet.Transformers;
 using Microsoft.ML;
@@ -71,7 +72,12 @@ public sealed class TextClassificationFineTuneEstimator : IEstimator<TextClassif
         channel.Log($"Fine-tuning {pretrained.Source} on {train.Count} rows ({labels.Count} classes), {(o.Lora is null ? "full fine-tuning" : $"LoRA r={o.Lora.Rank}")}, " +
                      $"{model.parameters().Where(p => p.requires_grad).Sum(p => p.numel())} trainable parameters.");
         using var task = new ClassificationTask(model, classifier.Tokenizer, train, valid, o.MaxLength, o.BatchSize * 4, device, o.BalanceClasses);
-        var report = new TrainingLoop(o, channel, o.Progress).Run(model, task);
+        string[] columns = [o.TextColumnName, .. o.SecondTextColumnName is { } second ? new[] { second } : [], o.LabelColumnName];
+        using var run = RunRecorder.Start(_env, nameof(TextClassificationFineTuneEstimator), o,
+            () => RunFingerprints.Model(o.Model, o.Model.Equals(PretrainedEncoder.MiniLm, StringComparison.OrdinalIgnoreCase) ? PretrainedEncoder.MiniLm : null,
+                Directory.Exists(o.Model) ? o.Model : null),
+            () => RunFingerprints.DataSets(input, _validation, columns), o.Progress);
+        var report = new TrainingLoop(o, channel, run).Run(model, task);
         channel.Log($"Training took {report.TrainSeconds:F1}s at {report.TokensPerSecond:F0} tokens/s.");
         return new TextClassificationTransformer(classifier,
             new TextClassificationTransformer.ColumnNames(o.TextColumnName, o.SecondTextColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, o.InferenceBatchSize,

@@ -22,8 +22,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     private readonly Parameter? bias;        // (out)
     private readonly Linear? lora_A;         // (r, in)
     private readonly Linear? lora_B;         // (out, r)
-    private readonly Dropout? lora_dropout;
     private readonly double scaling;
+    private readonly double _dropoutP;        // PEFT lora_dropout's p, applied by MaskDropout
 
     public LoraLinear(string name, long inFeatures, long outFeatures, bool hasBias, LoraSettings? lora, bool quantizeBase = false)
         : base(name)
@@ -46,7 +46,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
                 nn.init.kaiming_uniform_(lora_A.weight!, a: Math.Sqrt(5));
                 nn.init.zeros_(lora_B.weight!);
             }
-            lora_dropout = nn.Dropout(lora.Dropout);
+            _dropoutP = lora.Dropout;
             scaling = lora.Scaling;
             if (weight is not null) weight.requires_grad = false;
             if (bias is not null) bias.requires_grad = false;
@@ -104,7 +104,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (base_layer is not null && bias is not null) y = y.add_(bias);
         if (lora_A is not null && !Merged && !AdapterDisabled)
         {
-            var update = lora_B!.forward(lora_A.forward(lora_dropout!.forward(x)));   // (..., out)
+            var update = lora_B!.forward(lora_A.forward(MaskDropout.Apply(x, _dropoutP, training)));   // (..., out)
             y = y.add_(update, alpha: scaling);
         }
         else if (Merged && AdapterDisabled)

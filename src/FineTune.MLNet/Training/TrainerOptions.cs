@@ -1,4 +1,5 @@
 using FineTune.MLNet.Modules;
+using FineTune.MLNet.Training.Runs;
 
 namespace FineTune.MLNet.Training;
 
@@ -61,6 +62,9 @@ public record TrainerOptions
     /// <summary>Receives a report after each optimizer step and validation pass.</summary>
     public IProgress<TrainingProgress>? Progress { get; init; }
 
+    /// <summary>Run folder (config.json, metrics.jsonl, TensorBoard events) written during the fit; null = none.</summary>
+    public RunFolderSettings? RunFolder { get; init; }
+
     /// <summary>Cancels training between steps.</summary>
     public CancellationToken CancellationToken { get; init; }
 
@@ -79,6 +83,7 @@ public record TrainerOptions
         Check(CheckpointsToKeep >= 1, nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
         Check(MaxConsecutiveNonFiniteSteps is >= 1 and <= 10000, nameof(MaxConsecutiveNonFiniteSteps), MaxConsecutiveNonFiniteSteps, "must be in 1..10000");
         Check(StopAfterSteps is null or >= 1, nameof(StopAfterSteps), StopAfterSteps, "must be >= 1 or null");
+        RunFolder?.Validate();
         try { _ = TorchDevices.Parse(Device); }
         catch (ArgumentException e) { throw new ArgumentException($"{nameof(Device)}: {e.Message}", nameof(Device)); }
     }

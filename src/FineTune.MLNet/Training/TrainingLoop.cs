@@ -102,7 +102,7 @@ internal sealed class TrainingLoop(TrainerOptions options, IChannel? log, IProgr
                 state.NextBatch = b + 1;
                 var tps = (state.TokensSeen - tokensAtStart) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
                 if (stepMetrics is not null) state.MetricsHistory.Add(new MetricsRecord(state.Epoch, state.GlobalStep, false, new(stepMetrics)));
-                progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, state.EpochLossSum / Math.Max(1, state.EpochLossCount), lr, tps, Metrics: stepMetrics));
+                progress?.Report(new TrainingProgress(state.Epoch, state.GlobalStep, totalSteps, state.EpochLossSum / Math.Max(1, state.EpochLossCount), lr, tps, Metrics: stepMetrics, GradNorm: check.GradNorm));
 
                 var stopNow = options.StopAfterSteps is { } stop && stepsThisCall >= stop && state.GlobalStep < totalSteps;
                 if (lastOfEpoch) EndEpoch(model, task, state, state.EpochLossSum / Math.Max(1, state.EpochLossCount), ref best, trainable);

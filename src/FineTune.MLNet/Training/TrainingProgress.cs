@@ -12,6 +12,7 @@ namespace FineTune.MLNet.Training;
 /// <param name="ValidationMacroF1">Set on validation reports.</param>
 /// <param name="Metrics">The task's own metrics of this step or validation pass by log name (DPO: TRL's <c>rewards/margins</c>,
 /// <c>rewards/accuracies</c>, ...); null for tasks that have none.</param>
+/// <param name="GradNorm">Global L2 norm of the step's gradients before clipping; null on validation reports.</param>
 public sealed record TrainingProgress(
     int Epoch,
     long Step,
@@ -22,7 +23,8 @@ public sealed record TrainingProgress(
     double? ValidationLoss = null,
     double? ValidationAccuracy = null,
     double? ValidationMacroF1 = null,
-    IReadOnlyDictionary<string, double>? Metrics = null)
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    double? GradNorm = null)
 {
     /// <summary>True for the report sent after a validation pass.</summary>
     public bool IsValidation => ValidationLoss is not null;

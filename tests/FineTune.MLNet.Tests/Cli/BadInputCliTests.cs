@@ -163,7 +163,7 @@ public sealed class BadInputCliTests : IDisposable
         File.WriteAllText(configPath, config.ToJsonString());
         var stderr = Sft(model, Write("train.csv", Facts));
         Assert.Contains("renders no assistant turn", stderr);
-        Assert.Contains("row 0", stderr);
+        Assert.Contains("data row 1", stderr);   // the preflight names the file's first data row (1-based) before training
     }
 
     [Fact]

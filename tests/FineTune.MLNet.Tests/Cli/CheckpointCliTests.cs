@@ -12,9 +12,10 @@ public sealed class CheckpointCliTests
 {
     private static string[] Command(string name, string dir, params string[] extra)
     {
-        // The checkpoint options are checked before any data is read, so placeholder inputs do.
+        // The checkpoint options are checked before any model is loaded, so small placeholder inputs do (two labels, so
+        // that classify's preflight passes them on to the command's own option checks).
         var train = Path.Combine(dir, "train.csv");
-        File.WriteAllText(train, "a,b,c\nx,y,z\n");
+        File.WriteAllText(train, "a,b,c\nx,y,z\nq,w,e\n");
         string[] common = ["--train", train, "--output", Path.Combine(dir, "out"), .. extra];
         return name switch
         {

@@ -45,14 +45,17 @@ public sealed class PretrainedEncoder : IDisposable
         return new PretrainedEncoder(config, weights, vocab, options, model);
     }
 
+    /// <summary>The config of the bundled all-MiniLM-L6-v2 (no file: the ONNX it is imported from has none).</summary>
+    public static BertConfig MiniLmConfig { get; } = new()
+    {
+        ModelType = "bert", VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12,
+        IntermediateSize = 1536, HiddenAct = "gelu", MaxPositionEmbeddings = 512, TypeVocabSize = 2, LayerNormEps = 1e-12,
+    };
+
     /// <summary>all-MiniLM-L6-v2: BERT, 6 layers, hidden 384, 12 heads, uncased WordPiece vocabulary of 30522.</summary>
     public static PretrainedEncoder LoadMiniLm()
     {
-        var config = new BertConfig
-        {
-            ModelType = "bert", VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12,
-            IntermediateSize = 1536, HiddenAct = "gelu", MaxPositionEmbeddings = 512, TypeVocabSize = 2, LayerNormEps = 1e-12,
-        };
+        var config = MiniLmConfig;
         Dictionary<string, Tensor> encoder;
         using (var onnx = MiniLmResources.OpenOnnx()) encoder = MiniLmOnnxImporter.ImportBertWeights(onnx);
         byte[] vocab;

@@ -24,7 +24,10 @@ public sealed class LlamaForCausalLM : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         lora?.Validate();
         config.Validate();
-        ModelMemory.EnsureFits(ModelMemory.ParameterCount(config), sizeof(float), $"{config.ModelType} config");
+        // QLoRA holds the block projections as NF4 (a 7B base is about 3.9 GB, not 25 GB in float32).
+        var quantized = lora?.QuantizeBase == true;
+        ModelMemory.EnsureFits(ModelMemory.ParameterCount(config), ModelMemory.ResidentBytes(config, quantized),
+            quantized ? "NF4 block projections and float32 embeddings, norms and head" : "4 bytes each", $"{config.ModelType} config");
         model = new LlamaModel(config, lora);
         lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();

@@ -1,0 +1,20 @@
+namespace FineTune.MLNet.Planning;
+
+/// <summary>How the weights train: all of them (<see cref="Full"/>), LoRA adapters of a rank over a frozen float32 base,
+/// or QLoRA (the same adapters over an NF4 base).</summary>
+/// <param name="Rank">LoRA rank; null for full fine-tuning.</param>
+/// <param name="Quantized">The frozen base is stored as NF4 (QLoRA).</param>
+public sealed record TrainingMethod(int? Rank, bool Quantized)
+{
+    /// <summary>Full fine-tuning.</summary>
+    public static TrainingMethod Full { get; } = new(null, false);
+
+    /// <summary>LoRA of rank <paramref name="rank"/>.</summary>
+    public static TrainingMethod Lora(int rank) => new(rank, false);
+
+    /// <summary>QLoRA of rank <paramref name="rank"/>.</summary>
+    public static TrainingMethod QLora(int rank) => new(rank, true);
+
+    /// <summary><c>full</c>, <c>lora r=8</c>, <c>qlora r=8</c>.</summary>
+    public string Name => Rank is { } r ? $"{(Quantized ? "qlora" : "lora")} r={r}" : "full";
+}
