@@ -9,6 +9,7 @@ public static class ClassificationSections
     /// <summary>The sections <paramref name="m"/> has data for.</summary>
     public static IEnumerable<ReportSection> Build(RunMetrics m)
     {
+        if (m.Number("accuracy") is null) yield break;   // an API run: no test evaluation (metrics.json) to show
         var labels = m.Texts("labels");
         yield return Comparison(m);
         if (labels.Count > 0 && m.Root.TryGetProperty("per_class_f1", out var f1) && f1.ValueKind == JsonValueKind.Object) yield return PerClass(labels, f1);
@@ -57,17 +58,22 @@ public static class ClassificationSections
     private static ReportSection Confusion(IReadOnlyList<string> labels, JsonElement matrix)
     {
         var rows = new List<IReadOnlyList<string>>();
+        var counts = new List<IReadOnlyList<double>>();
         var i = 0;
         foreach (var row in matrix.EnumerateArray())
         {
-            var cells = row.ValueKind == JsonValueKind.Array ? row.EnumerateArray().Select(c => c.ToString()).ToList() : [];
-            rows.Add([i < labels.Count ? labels[i] : $"row {i}", .. cells]);
+            var cells = row.ValueKind == JsonValueKind.Array ? row.EnumerateArray().ToList() : [];
+            rows.Add([i < labels.Count ? labels[i] : $"row {i}", .. cells.Select(c => c.ToString())]);
+            counts.Add(cells.Select(c => RunMetrics.NumberOf(c) ?? double.NaN).ToList());
             i++;
         }
-        return new ReportSection("Confusion matrix",
-        [
+        var blocks = new List<ReportBlock>
+        {
             new ReportParagraph("Test rows by true class (rows) and predicted class (columns). The diagonal holds the correct predictions; an off-diagonal cell says which classes the model mixes up."),
             new ReportTable(["true \\ predicted", .. labels], rows),
-        ]);
+        };
+        if (counts.Count == labels.Count && counts.All(r => r.Count == labels.Count && r.All(double.IsFinite)))
+            blocks.Add(new ReportFigure("confusion-matrix.png", "Confusion matrix (shade: share of the true class)", ReportCharts.Confusion("Confusion matrix (test set)", labels, counts)));
+        return new ReportSection("Confusion matrix", blocks);
     }
 }

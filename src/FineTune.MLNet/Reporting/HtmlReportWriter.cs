@@ -18,6 +18,7 @@ public static class HtmlReportWriter
         figure img { max-width: 100%; border: 1px solid #ddd; }
         figcaption { font-size: .9em; color: #555; }
         .lead { color: #555; }
+        pre { background: #f6f8fa; border: 1px solid #ddd; padding: .6em; white-space: pre-wrap; word-break: break-all; font-size: .85em; }
         """;
 
     /// <summary>The HTML text of <paramref name="document"/>.</summary>
@@ -41,6 +42,9 @@ public static class HtmlReportWriter
         {
             case ReportParagraph p:
                 html.Append("<p>").Append(E(p.Text)).Append("</p>\n");
+                break;
+            case ReportCode c:
+                html.Append("<pre>").Append(E(c.Text)).Append("</pre>\n");
                 break;
             case ReportTable t:
                 html.Append("<table>\n<tr>");

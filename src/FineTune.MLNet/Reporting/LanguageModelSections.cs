@@ -45,7 +45,7 @@ public static class LanguageModelSections
     }
 
     /// <summary>DPO: the final step's and validation's TRL metrics, reward margins and accuracies per step, chosen vs rejected rewards.</summary>
-    public static IEnumerable<ReportSection> BuildDpo(RunMetrics m)
+    public static IEnumerable<ReportSection> BuildDpo(RunMetrics m, RunMetricsLog log)
     {
         string[] names = ["loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"];
         var rows = names.Where(n => m.Has(n) || m.Has("eval_" + n))
@@ -58,22 +58,26 @@ public static class LanguageModelSections
                                 + "(above zero: the policy prefers the chosen answer more than the reference did), rewards/accuracies the share of pairs "
                                 + "with a positive margin. At the start every reward is 0 and the loss is ln 2 = 0.6931."),
         };
-        if (rows.Count > 0) blocks.Add(new ReportTable(["metric (TRL name)", "last training step", "validation"], rows));
-        var history = m.Records("history");
-        if (history.Count > 0)
+        if (rows.Count > 0) blocks.Add(new ReportTable(["metric (TRL name)", "last training step", "last validation"], rows));
+        // Per step from metrics.jsonl (every run folder has it); the CLI's metrics.json history as a fallback.
+        var history = log.Train.Count > 0 ? log.Train : m.Records("history");
+        var validation = log.Eval.Count > 0 ? log.Eval : m.Records("validation_history");
+        if (rows.Count == 0 && history.Count > 0)
         {
-            blocks.Add(new ReportFigure("reward-margins.png", "Reward margins and accuracies per step", ReportCharts.Lines("Rewards per step", "optimizer step", "value",
-                [RunReportBuilder.Series("rewards/margins", history, "step", "rewards/margins"), RunReportBuilder.Series("rewards/accuracies", history, "step", "rewards/accuracies")])));
+            rows = names.Select(n => (IReadOnlyList<string>)[n, Number(CurveSections.Last(history, n)), Number(CurveSections.Last(validation, n))]).ToList();
+            blocks.Add(new ReportTable(["metric (TRL name)", "last training step", "last validation"], rows));
+        }
+        if (history.Any(h => RunMetrics.NumberOf(h, "rewards/margins") is not null))
+        {
+            var margins = new List<ChartSeries> { RunReportBuilder.Series("rewards/margins (train)", history, "step", "rewards/margins"), RunReportBuilder.Series("rewards/accuracies (train)", history, "step", "rewards/accuracies") };
+            if (validation.Any(v => RunMetrics.NumberOf(v, "rewards/margins") is not null))
+            {
+                margins.Add(RunReportBuilder.Series("rewards/margins (validation)", validation, "step", "rewards/margins"));
+                margins.Add(RunReportBuilder.Series("rewards/accuracies (validation)", validation, "step", "rewards/accuracies"));
+            }
+            blocks.Add(new ReportFigure("reward-margins.png", "Reward margins and accuracies per step", ReportCharts.Lines("Reward margins and accuracies", "optimizer step", "value", margins)));
             blocks.Add(new ReportFigure("rewards-chosen-rejected.png", "Chosen and rejected rewards per step", ReportCharts.Lines("Chosen vs rejected reward", "optimizer step", "reward",
                 [RunReportBuilder.Series("rewards/chosen", history, "step", "rewards/chosen"), RunReportBuilder.Series("rewards/rejected", history, "step", "rewards/rejected")])));
-        }
-        var validation = m.Records("validation_history");
-        if (validation.Count > 0)
-        {
-            blocks.Add(new ReportParagraph("Each validation pass:"));
-            blocks.Add(new ReportTable(["epoch", "step", "loss", "rewards/margins", "rewards/accuracies"], validation.Select(v => (IReadOnlyList<string>)
-                [Number(RunMetrics.NumberOf(v, "epoch"), "F0"), Number(RunMetrics.NumberOf(v, "step"), "F0"), Number(RunMetrics.NumberOf(v, "loss")),
-                 Number(RunMetrics.NumberOf(v, "rewards/margins")), Percent(RunMetrics.NumberOf(v, "rewards/accuracies"))]).ToList()));
         }
         yield return new ReportSection("Result: preference rewards", blocks);
     }

@@ -20,6 +20,9 @@ public static class MarkdownReportWriter
                     case ReportParagraph p:
                         md.Append(p.Text).Append("\n\n");
                         break;
+                    case ReportCode c:
+                        md.Append("```text\n").Append(c.Text.Replace("```", "` ` `", StringComparison.Ordinal)).Append("\n```\n\n");
+                        break;
                     case ReportTable t:
                         md.Append("| ").Append(string.Join(" | ", t.Header.Select(Cell))).Append(" |\n|").Append(string.Concat(t.Header.Select(_ => " --- |"))).Append('\n');
                         foreach (var row in t.Rows) md.Append("| ").Append(string.Join(" | ", row.Select(Cell))).Append(" |\n");

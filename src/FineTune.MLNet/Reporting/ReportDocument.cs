@@ -12,6 +12,9 @@ public abstract record ReportBlock;
 /// <summary>A paragraph of plain text (the writers escape it).</summary>
 public sealed record ReportParagraph(string Text) : ReportBlock;
 
+/// <summary>Preformatted text (a rendered training example), shown as written in a monospace font.</summary>
+public sealed record ReportCode(string Text) : ReportBlock;
+
 /// <summary>A table: a header row and data rows of the same width.</summary>
 public sealed record ReportTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) : ReportBlock;
 
