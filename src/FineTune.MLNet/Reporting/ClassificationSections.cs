@@ -26,7 +26,7 @@ public static class ClassificationSections
                                 + "The gap between the two columns is what fine-tuning bought."),
             new ReportTable(["metric", "zero-shot (untuned)", "fine-tuned", "change"],
             [
-                ["accuracy", Percent(m.Number("zero_shot_accuracy")), Percent(m.Number("accuracy")), Change(m.Number("zero_shot_accuracy"), m.Number("accuracy"))],
+                ["accuracy", Percent(m.Number("zero_shot_accuracy")), Percent(m.Number("accuracy")), ChangePoints(m.Number("zero_shot_accuracy"), m.Number("accuracy"))],
                 ["macro-F1", Number(m.Number("zero_shot_macro_f1")), Number(m.Number("macro_f1")), Change(m.Number("zero_shot_macro_f1"), m.Number("macro_f1"))],
             ]),
         };

@@ -40,7 +40,8 @@ public static class CurveSections
         if (eval.Count > 0)
         {
             var keys = new[] { ("validation_loss", "validation loss"), ("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("rewards/margins", "rewards/margins"), ("rewards/accuracies", "rewards/accuracies") }
-                .Where(k => eval.Any(e => RunMetrics.NumberOf(e, k.Item1) is not null)).ToList();
+                .Where(k => eval.Any(e => RunMetrics.NumberOf(e, k.Item1) is not null))
+                .Where(k => task != "dpo" || k.Item1 is not ("accuracy" or "macro_f1")).ToList();   // DPO's validation accuracy is rewards/accuracies again
             blocks.Add(new ReportParagraph("Each validation pass:"));
             blocks.Add(new ReportTable(["epoch", "step", .. keys.Select(k => k.Item2)], eval.Select(e => (IReadOnlyList<string>)
                 [Number(RunMetrics.NumberOf(e, "epoch"), "F0"), Number(RunMetrics.NumberOf(e, "step"), "F0"), .. keys.Select(k => Number(RunMetrics.NumberOf(e, k.Item1)))]).ToList()));

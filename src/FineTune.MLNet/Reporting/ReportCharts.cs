@@ -30,7 +30,7 @@ public static class ReportCharts
         {
             var s = series[i];
             var line = plot.Add.ScatterLine(s.X.ToArray(), s.Y.ToArray(), Palette[i % Palette.Length]);
-            line.LegendText = s.Name;
+            if (series.Count > 1) line.LegendText = s.Name;
             line.LineWidth = 2;
             line.MarkerSize = s.X.Count <= 30 ? 7 : 0;
         }
@@ -56,7 +56,7 @@ public static class ReportCharts
                 });
             }
             var plottable = plot.Add.Bars(bars);
-            plottable.LegendText = groups[g].Name;
+            if (groups.Count > 1) plottable.LegendText = groups[g].Name;
         }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray(), categories.ToArray());
         plot.Axes.Margins(bottom: 0, top: 0.15);

@@ -16,6 +16,10 @@ public static class ReportFormat
     public static string Change(double? before, double? after) =>
         before is { } b && after is { } a ? (a - b).ToString("+0.0000;-0.0000;0.0000", CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>A signed change of two fractions in percentage points ("+25.0 pts").</summary>
+    public static string ChangePoints(double? before, double? after) =>
+        before is { } b && after is { } a ? (100 * (a - b)).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pts" : "–";
+
     /// <summary>Seconds as "12.3 s" or "4 min 05 s".</summary>
     public static string Duration(double? seconds) => seconds switch
     {

@@ -48,7 +48,8 @@ internal sealed partial class ReportFiles(string runFolder)
     public void AssertRow(params string[] cells)
     {
         var md = "| " + string.Join(" | ", cells) + " |";
-        Assert.True(Markdown.Contains(md, StringComparison.Ordinal), $"report.md lacks the row '{md}'");
+        var near = string.Join("\n", Markdown.Split('\n').Where(l => l.StartsWith("| " + cells[0] + " |", StringComparison.Ordinal)));
+        Assert.True(Markdown.Contains(md, StringComparison.Ordinal), $"report.md lacks the row '{md}'; rows starting so:\n{near}");
         var html = "<tr>" + string.Concat(cells.Select(c => $"<td>{System.Net.WebUtility.HtmlEncode(c)}</td>")) + "</tr>";
         Assert.True(Html.Contains(html, StringComparison.Ordinal), $"report.html lacks the row '{html}'");
     }

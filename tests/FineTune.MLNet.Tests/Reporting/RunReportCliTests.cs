@@ -38,7 +38,8 @@ public sealed class RunReportCliTests(ClassifyReportRun run, ITestOutputHelper o
 
         var m = r.Metrics();
         double Get(string key) => m.GetProperty(key).GetDouble();
-        r.AssertRow("accuracy", Percent(Get("zero_shot_accuracy")), Percent(Get("accuracy")), Change(Get("zero_shot_accuracy"), Get("accuracy")));
+        r.AssertRow("accuracy", Percent(Get("zero_shot_accuracy")), Percent(Get("accuracy")),
+            (100 * (Get("accuracy") - Get("zero_shot_accuracy"))).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pts");
         r.AssertRow("macro-F1", F4(Get("zero_shot_macro_f1")), F4(Get("macro_f1")), Change(Get("zero_shot_macro_f1"), Get("macro_f1")));
         compared += 6;
         var labels = m.GetProperty("labels").EnumerateArray().Select(l => l.GetString()!).ToList();
