@@ -15,7 +15,7 @@ public static class HtmlReportWriter
         th { background: #eef3f8; }
         td { font-variant-numeric: tabular-nums; }
         figure { margin: 1em 0; }
-        figure img { max-width: 100%; border: 1px solid #ddd; }
+        figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
         figcaption { font-size: .9em; color: #555; }
         .lead { color: #555; }
         pre { background: #f6f8fa; border: 1px solid #ddd; padding: .6em; white-space: pre-wrap; word-break: break-all; font-size: .85em; }

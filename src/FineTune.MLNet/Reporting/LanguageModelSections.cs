@@ -45,14 +45,18 @@ public static class LanguageModelSections
     }
 
     /// <summary>DPO: the final step's and validation's TRL metrics, reward margins and accuracies per step, chosen vs rejected rewards.</summary>
-    public static IEnumerable<ReportSection> BuildDpo(RunMetrics m, RunMetricsLog log)
+    /// <param name="m">The CLI's metrics.json (empty for an API run).</param>
+    /// <param name="log">metrics.jsonl.</param>
+    /// <param name="config">config.json, for β and label smoothing when metrics.json does not hold them.</param>
+    public static IEnumerable<ReportSection> BuildDpo(RunMetrics m, RunMetricsLog log, RunConfig? config = null)
     {
         string[] names = ["loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"];
         var rows = names.Where(n => m.Has(n) || m.Has("eval_" + n))
             .Select(n => (IReadOnlyList<string>)[n, Number(m.Number(n)), Number(m.Number("eval_" + n))]).ToList();
         var blocks = new List<ReportBlock>
         {
-            new ReportParagraph($"DPO (β = {Number(m.Number("beta"), "G4")}, label smoothing {Number(m.Number("label_smoothing"), "G4")}) raises the "
+            new ReportParagraph($"DPO (β = {Number(m.Number("beta") ?? OptionNumber(config, "beta"), "G4")}, label smoothing "
+                                + $"{Number(m.Number("label_smoothing") ?? OptionNumber(config, "label_smoothing"), "G4")}) raises the "
                                 + "likelihood of the chosen completion over the rejected one, relative to the reference model (the base with adapters off). "
                                 + "A reward is β times the log-probability ratio of policy to reference; rewards/margins is chosen minus rejected "
                                 + "(above zero: the policy prefers the chosen answer more than the reference did), rewards/accuracies the share of pairs "
@@ -81,4 +85,7 @@ public static class LanguageModelSections
         }
         yield return new ReportSection("Result: preference rewards", blocks);
     }
+
+    private static double? OptionNumber(RunConfig? config, string name) =>
+        double.TryParse(config?.Option(name), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
 }

@@ -36,7 +36,7 @@ public static class RunReportBuilder
         sections.AddRange(task switch
         {
             "classify" => ClassificationSections.Build(inputs.Metrics),
-            "dpo" => LanguageModelSections.BuildDpo(inputs.Metrics, inputs.Log),
+            "dpo" => LanguageModelSections.BuildDpo(inputs.Metrics, inputs.Log, inputs.Config),
             _ => LanguageModelSections.BuildSft(inputs.Metrics),
         });
         sections.Add(CurveSections.Build(inputs.Log, task));

@@ -63,12 +63,13 @@ public sealed class RunReportApiTests
         Assert.True(train[^1].GetProperty("rewards/margins").GetDouble() > 0, "the reward margin grew");
         r.AssertText("Base model: tinystories-260k (bundled) from ");   // the bundled name and the folder it was extracted to
         r.AssertRow("DPO β", "0.1");
+        r.AssertText("DPO (β = 0.1, label smoothing 0) raises");   // from config.json: an API run has no metrics.json
         r.AssertRow("peak memory (RSS)", "not recorded (the CLI records it in metrics.json as peak_rss_bytes)");
         r.AssertRow("optimizer steps", "3");
-        compared += 4;
+        compared += 5;
         // reward margins/accuracies, chosen vs rejected, loss, learning rate, grad norm, tokens/s
         Assert.Equal(6, r.AssertFiguresMatch(ReportCharts.Width, ReportCharts.Height));
-        Assert.Equal(31, compared);
+        Assert.Equal(32, compared);
     }
 
     [Fact]
