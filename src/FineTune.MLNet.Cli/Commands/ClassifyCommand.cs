@@ -118,6 +118,7 @@ internal static class ClassifyCommand
                 ["confusion_matrix"] = Enumerable.Range(0, labels.Count).Select(i => Enumerable.Range(0, labels.Count).Select(j => tuned.ConfusionMatrix[i, j]).ToArray()).ToArray(),
                 ["train_seconds"] = report.TrainSeconds,
                 ["train_tokens_per_second"] = report.TokensPerSecond,
+                ["peak_rss_bytes"] = FineTune.MLNet.Planning.MachineMemory.PeakBytes(),
                 ["epochs_run"] = report.State.History.Count,
                 ["history"] = report.State.History,
                 ["test_rows"] = truth.Length,

@@ -172,6 +172,7 @@ internal static class DpoCommand
         }
         metrics["train_seconds"] = report.TrainSeconds;
         metrics["train_tokens_per_second"] = report.TokensPerSecond;
+        metrics["peak_rss_bytes"] = FineTune.MLNet.Planning.MachineMemory.PeakBytes();
         metrics["train_rows"] = trainRows;
         metrics["epochs_run"] = report.State.History.Count;
         metrics["optimizer_steps"] = report.State.GlobalStep;

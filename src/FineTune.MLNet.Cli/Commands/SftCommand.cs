@@ -161,6 +161,7 @@ internal static class SftCommand
         {
             ["train_seconds"] = report.TrainSeconds,
             ["train_tokens_per_second"] = report.TokensPerSecond,
+            ["peak_rss_bytes"] = FineTune.MLNet.Planning.MachineMemory.PeakBytes(),
             ["train_loss"] = history.Count > 0 ? history[^1].TrainLoss : null,
             ["train_rows"] = trainRows,
             ["epochs_run"] = history.Count,
