@@ -8,6 +8,7 @@ namespace FineTune.MLNet.Cli.Terminal;
 /// (<see cref="ProgressFigures.Step"/>), redrawn after each step; after each evaluation a table of its metrics is
 /// written above the bar. <see cref="Dispose"/> ends the display.
 /// </summary>
+/// <exception cref="InvalidOperationException">The display could not start (e.g. another live display owns the console).</exception>
 internal sealed class LiveTrainingProgress : TrainingProgressView
 {
     private readonly object _gate = new();
@@ -19,6 +20,7 @@ internal sealed class LiveTrainingProgress : TrainingProgressView
     private ProgressContext? _context;
     private ProgressTask? _task;
     private int _disposed;
+    private Exception? _failure;
 
     public LiveTrainingProgress(IAnsiConsole console, TimeProvider time)
     {
@@ -27,9 +29,27 @@ internal sealed class LiveTrainingProgress : TrainingProgressView
         _display = new Thread(Show) { IsBackground = true, Name = "finetune progress" };
         _display.Start();
         _started.Wait();
+        if (_failure is not null)
+        {
+            _display.Join();
+            throw new InvalidOperationException($"The live progress display could not start: {_failure.Message}", _failure);
+        }
     }
 
     private void Show()
+    {
+        try
+        {
+            Run();
+        }
+        catch (Exception e)
+        {
+            _failure = e;   // before the start: the constructor throws it; later: reports are dropped (training goes on)
+            _started.Set();
+        }
+    }
+
+    private void Run()
     {
         new Progress(_console, TimeProvider.System)
             .AutoClear(false)
@@ -48,7 +68,7 @@ internal sealed class LiveTrainingProgress : TrainingProgressView
     {
         lock (_gate)
         {
-            if (_disposed != 0) return;
+            if (_disposed != 0 || _failure is not null) return;
             if (value.IsValidation)
             {
                 var table = new Table().Title($"epoch {value.Epoch + 1} evaluation").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());

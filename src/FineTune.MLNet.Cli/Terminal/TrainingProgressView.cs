@@ -29,6 +29,14 @@ internal abstract class TrainingProgressView : IProgress<TrainingProgress>, IDis
         if (mode == "plain") return new PlainTrainingProgress(Console.Error, TimeProvider.System);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         bool terminal = !Console.IsErrorRedirected && console.Profile.Capabilities.Interactive && console.Profile.Capabilities.Ansi;
-        return mode == "live" || terminal ? new LiveTrainingProgress(console, TimeProvider.System) : new PlainTrainingProgress(Console.Error, TimeProvider.System);
+        if (mode != "live" && !terminal) return new PlainTrainingProgress(Console.Error, TimeProvider.System);
+        try
+        {
+            return new LiveTrainingProgress(console, TimeProvider.System);
+        }
+        catch (InvalidOperationException)
+        {
+            return new PlainTrainingProgress(Console.Error, TimeProvider.System);   // no live display here: plain lines still show progress
+        }
     }
 }
