@@ -3,6 +3,7 @@ using FineTune.MLNet.Classification;
 using FineTune.MLNet.Export.GenAi;
 using FineTune.MLNet.Export.Onnx;
 using FineTune.MLNet.Serving;
+using FineTune.MLNet.Transformers;
 using Microsoft.ML;
 
 namespace FineTune.MLNet.Cli.Commands;
@@ -74,8 +75,9 @@ internal static class ExportCommand
         try
         {
             if (adapter is not null) throw new ArgumentException("--adapter: classifier folders are saved with their LoRA merged; no adapter is needed.");
-            using var classifier = FineTunedTextClassifier.Load(model.FullName);
-            var pipeline = ClassifierServingPipeline.Create(new MLContext(), classifier, new ServingPipelineOptions { GpuDeviceId = gpuDevice, Int8 = int8 });
+            using var transformer = TextClassificationTransformer.Load(model.FullName);   // its saved columns say whether it reads sentence pairs
+            var classifier = transformer.Classifier;
+            var pipeline = transformer.ToServingPipeline(new MLContext(), new ServingPipelineOptions { GpuDeviceId = gpuDevice, Int8 = int8 });
             if (output.Directory is { } dir) dir.Create();
             pipeline.Save(output.FullName);
             Console.WriteLine($"wrote {output.FullName} ({new FileInfo(output.FullName).Length / 1e6:F1} MB; ML.NET pipeline with the {(int8 ? "int8" : "float32")} ONNX model, {classifier.Labels.Count} labels)");

@@ -5,7 +5,10 @@ namespace FineTune.MLNet.Cli.Commands;
 /// <summary>Greedy decoding of an ONNX Runtime GenAI folder (<c>generate --onnx DIR</c>) with Microsoft.ML.OnnxRuntimeGenAI.</summary>
 internal static class GenAiGeneration
 {
-    /// <summary>The new ids after <paramref name="promptIds"/> (an EOS that ended the sequence included) and why it stopped.</summary>
+    /// <summary>
+    /// The new ids after <paramref name="promptIds"/> and why it stopped. GenAI 0.18 stops on EOS without putting the EOS id
+    /// in its sequence, so an "Eos" finish has one id fewer than <c>generate --model</c> shows (GenAiFixtureIdsTests).
+    /// </summary>
     public static (IReadOnlyList<int> Ids, string FinishReason) Greedy(string folder, IReadOnlyList<int> promptIds, int maxNewTokens)
     {
         if (!File.Exists(Path.Combine(folder, "genai_config.json")))

@@ -27,8 +27,8 @@ internal static class OnnxInspector
             .Add("initializers", (long)graph.Initializers.Count)
             .Add("initializer_parameters", graph.Initializers.Sum(t => t.Dims.Aggregate(1L, (a, d) => checked(a * d))))
             .Add("initializer_bytes", initializerBytes)
-            // The reader refuses tensors stored outside the file, so a file it reads holds all its weights.
-            .Add("external_data", false);
+            // The reader resolves external data beside the file; when the weights outweigh the file, some are outside it.
+            .Add("external_data", initializerBytes > new FileInfo(path).Length);
     }
 
     private static InspectionReport.Section Value(OnnxValueInfo v) => new InspectionReport.Section()

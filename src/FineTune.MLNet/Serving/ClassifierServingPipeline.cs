@@ -14,7 +14,9 @@ namespace FineTune.MLNet.Serving;
 /// <list type="number">
 /// <item><c>CustomMapping</c> <see cref="TokenizerKeyMapping"/>: a constant key column;</item>
 /// <item><c>MapValue</c>: key → tokenizer data (settings + <c>vocab.txt</c>), stored in the .zip by ML.NET;</item>
-/// <item><c>CustomMapping</c> <see cref="WordPieceMapping{TOutput}"/>: WordPiece ids, mask and token types, padded;</item>
+/// <item><c>CustomMapping</c> <see cref="WordPieceMapping{TOutput}"/>: WordPiece ids, mask and token types, padded
+/// (<see cref="WordPiecePairMapping{TOutput}"/> for sentence pairs: <c>Text</c> and <c>SecondText</c>, <c>[SEP]</c>
+/// between, token types 0 / 1);</item>
 /// <item><c>ApplyOnnxModel</c>: the exported classifier (GPU device id, fallback to CPU) → <c>probabilities</c>;</item>
 /// <item><c>CopyColumns</c> → <c>Score</c>; <c>CustomMapping</c> <see cref="ArgMaxMapping"/>; <c>MapValue</c> index →
 /// label key; <c>MapKeyToValue</c> → <c>PredictedLabel</c>; <c>DropColumns</c> of the intermediate columns.</item>
@@ -34,10 +36,10 @@ public sealed class ClassifierServingPipeline
     /// <summary>The fitted pipeline (an ML.NET <c>TransformerChain</c>).</summary>
     public ITransformer Model { get; }
 
-    /// <summary>Its input schema: one String column <see cref="ServingColumns.Text"/>.</summary>
+    /// <summary>Its input schema: the String column <see cref="ServingColumns.Text"/> (and <see cref="ServingColumns.SecondText"/> for pairs).</summary>
     public DataViewSchema InputSchema { get; }
 
-    /// <summary>Builds the pipeline of <paramref name="classifier"/> (single-text classifiers).</summary>
+    /// <summary>Builds the pipeline of <paramref name="classifier"/> (sentence pairs when <see cref="ServingPipelineOptions.SentencePair"/>).</summary>
     public static ClassifierServingPipeline Create(MLContext mlContext, FineTunedTextClassifier classifier, ServingPipelineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
@@ -65,7 +67,7 @@ public sealed class ClassifierServingPipeline
         var pipeline = transforms.CustomMapping<TokenizerKeyMapping.Input, TokenizerKeyMapping.Output>(TokenizerKeyMapping.Map, TokenizerKeyMapping.ContractName)
             .Append(transforms.Conversion.MapValue(ServingColumns.TokenizerData,
                 [new KeyValuePair<string, string>(ServingTokenizerData.Key, tokenizerData)], ServingColumns.TokenizerKey))
-            .Append(WordPiece(mlContext, length))
+            .Append(options.SentencePair ? WordPiecePair(mlContext, length) : WordPiece(mlContext, length))
             .Append(transforms.ApplyOnnxModel([ServingColumns.OnnxProbabilities], inputs, new MemoryStream(onnx), shapes,
                 options.GpuDeviceId, options.FallbackToCpu))
             .Append(transforms.CopyColumns(ServingColumns.Score, ServingColumns.OnnxProbabilities))
@@ -75,7 +77,9 @@ public sealed class ClassifierServingPipeline
             .Append(transforms.DropColumns([ServingColumns.TokenizerKey, ServingColumns.TokenizerData, .. ServingColumns.OnnxInputs,
                 ServingColumns.OnnxProbabilities, ServingColumns.PredictedIndex]));
 
-        var sample = mlContext.Data.LoadFromEnumerable([new ServingInput { Text = "fit" }]);
+        var sample = options.SentencePair
+            ? mlContext.Data.LoadFromEnumerable([new ServingPairInput { Text = "fit", SecondText = "fit" }])
+            : mlContext.Data.LoadFromEnumerable([new ServingInput { Text = "fit" }]);
         return new ClassifierServingPipeline(mlContext, pipeline.Fit(sample), sample.Schema);
     }
 
@@ -103,6 +107,10 @@ public sealed class ClassifierServingPipeline
     public PredictionEngine<ServingInput, ServingPrediction> CreatePredictionEngine() =>
         MLContext.Model.CreatePredictionEngine<ServingInput, ServingPrediction>(Model, InputSchema);
 
+    /// <summary>A prediction engine over <see cref="ServingPairInput"/> / <see cref="ServingPrediction"/> (sentence-pair pipelines).</summary>
+    public PredictionEngine<ServingPairInput, ServingPrediction> CreatePairPredictionEngine() =>
+        MLContext.Model.CreatePredictionEngine<ServingPairInput, ServingPrediction>(Model, InputSchema);
+
     private static IEstimator<ITransformer> WordPiece(MLContext mlContext, int length) => length switch
     {
         64 => WordPiece<WordPiece64Mapping, WordPiece64Mapping.Padded>(mlContext, length),
@@ -111,6 +119,20 @@ public sealed class ClassifierServingPipeline
         512 => WordPiece<WordPiece512Mapping, WordPiece512Mapping.Padded>(mlContext, length),
         _ => throw new ArgumentOutOfRangeException(nameof(length), length, "no WordPiece mapping pads to this length"),
     };
+
+    private static IEstimator<ITransformer> WordPiecePair(MLContext mlContext, int length) => length switch
+    {
+        64 => WordPiecePair<WordPiecePair64Mapping, WordPiece64Mapping.Padded>(mlContext, length),
+        128 => WordPiecePair<WordPiecePair128Mapping, WordPiece128Mapping.Padded>(mlContext, length),
+        256 => WordPiecePair<WordPiecePair256Mapping, WordPiece256Mapping.Padded>(mlContext, length),
+        512 => WordPiecePair<WordPiecePair512Mapping, WordPiece512Mapping.Padded>(mlContext, length),
+        _ => throw new ArgumentOutOfRangeException(nameof(length), length, "no WordPiece pair mapping pads to this length"),
+    };
+
+    private static IEstimator<ITransformer> WordPiecePair<TFactory, TOutput>(MLContext mlContext, int length)
+        where TFactory : WordPiecePairMapping<TOutput>, new()
+        where TOutput : class, IWordPieceInputs, new() =>
+        mlContext.Transforms.CustomMapping(new TFactory().GetMapping(), WordPieceMappingLengths.PairContractName(length));
 
     private static IEstimator<ITransformer> WordPiece<TFactory, TOutput>(MLContext mlContext, int length)
         where TFactory : WordPieceMapping<TOutput>, new()
@@ -125,8 +147,7 @@ public static class ServingPipelineExtensions
     public static ClassifierServingPipeline ToServingPipeline(this TextClassificationTransformer transformer, MLContext mlContext, ServingPipelineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(transformer);
-        if (transformer.Columns.Pair is not null)
-            throw new NotSupportedException("ToServingPipeline: sentence-pair classifiers are not supported yet (the pipeline reads one Text column).");
+        options = (options ?? new ServingPipelineOptions()) with { SentencePair = transformer.Columns.Pair is not null };
         return ClassifierServingPipeline.Create(mlContext, transformer.Classifier, options);
     }
 }

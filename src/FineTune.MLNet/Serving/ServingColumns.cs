@@ -6,6 +6,9 @@ public static class ServingColumns
     /// <summary>Input: the text to classify (String).</summary>
     public const string Text = "Text";
 
+    /// <summary>Input of a sentence-pair pipeline: the second text of the pair (String).</summary>
+    public const string SecondText = "SecondText";
+
     /// <summary>Output: class probabilities, float vector in label order.</summary>
     public const string Score = "Score";
 
@@ -26,6 +29,14 @@ public static class ServingColumns
 public sealed class ServingInput
 {
     public string Text { get; set; } = "";
+}
+
+/// <summary>The input row of a sentence-pair serving pipeline's prediction engine.</summary>
+public sealed class ServingPairInput
+{
+    public string Text { get; set; } = "";
+
+    public string SecondText { get; set; } = "";
 }
 
 /// <summary>The output row of a serving pipeline's prediction engine.</summary>

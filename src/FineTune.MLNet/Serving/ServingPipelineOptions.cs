@@ -18,6 +18,13 @@ public sealed record ServingPipelineOptions
     /// </summary>
     public bool Int8 { get; init; }
 
+    /// <summary>
+    /// The classifier was trained on sentence pairs: the pipeline reads <see cref="ServingColumns.Text"/> and
+    /// <see cref="ServingColumns.SecondText"/> and encodes <c>[CLS] text [SEP] second [SEP]</c> with token types 0 / 1.
+    /// <c>ToServingPipeline</c> sets it from the transformer's columns. Default false (one text column).
+    /// </summary>
+    public bool SentencePair { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid field.</summary>
     public void Validate()
     {

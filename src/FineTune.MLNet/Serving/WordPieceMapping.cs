@@ -1,4 +1,4 @@
-using Microsoft.ML.Data;
+using FineTune.MLNet.Tokenization;
 using Microsoft.ML.Transforms;
 
 namespace FineTune.MLNet.Serving;
@@ -21,17 +21,7 @@ public abstract class WordPieceMapping<TOutput> : CustomMappingFactory<WordPiece
     private static void Map(ServingTokenizerData.Cache cache, Input input, TOutput output)
     {
         var (tokenizer, maxLength) = cache.Get(input.TokenizerData.AsMemory());
-        var encoded = tokenizer.Encode(input.Text, maxLength: maxLength);
-        var padded = output.InputIds.Length;
-        if (encoded.Length > padded)
-            throw new InvalidDataException($"Serving pipeline: {encoded.Length} tokens do not fit the padded length {padded}.");
-        for (var i = 0; i < padded; i++)
-        {
-            var real = i < encoded.Length;
-            output.InputIds[i] = real ? encoded.InputIds[i] : tokenizer.PadId;
-            output.AttentionMask[i] = real ? 1 : 0;
-            output.TokenTypeIds[i] = real ? encoded.TokenTypeIds[i] : 0;
-        }
+        WordPiecePadding.Pad(tokenizer.Encode(input.Text, maxLength: maxLength), tokenizer.PadId, output);
     }
 
     public sealed class Input
@@ -40,6 +30,24 @@ public abstract class WordPieceMapping<TOutput> : CustomMappingFactory<WordPiece
 
         /// <summary>Settings line + vocab.txt (see <see cref="ServingTokenizerData"/>).</summary>
         public string TokenizerData { get; set; } = "";
+    }
+}
+
+/// <summary>Right-pads one encoded sequence into the fixed-length ONNX input vectors.</summary>
+internal static class WordPiecePadding
+{
+    public static void Pad(EncodedSequence encoded, int padId, IWordPieceInputs output)
+    {
+        var padded = output.InputIds.Length;
+        if (encoded.Length > padded)
+            throw new InvalidDataException($"Serving pipeline: {encoded.Length} tokens do not fit the padded length {padded}.");
+        for (var i = 0; i < padded; i++)
+        {
+            var real = i < encoded.Length;
+            output.InputIds[i] = real ? encoded.InputIds[i] : padId;
+            output.AttentionMask[i] = real ? 1 : 0;
+            output.TokenTypeIds[i] = real ? encoded.TokenTypeIds[i] : 0;
+        }
     }
 }
 
@@ -60,4 +68,7 @@ public static class WordPieceMappingLengths
 
     /// <summary>The contract name of the mapping that pads to <paramref name="length"/>.</summary>
     public static string ContractName(int length) => $"FineTune.MLNet.Serving.WordPiece{length}";
+
+    /// <summary>The contract name of the sentence-pair mapping that pads to <paramref name="length"/>.</summary>
+    public static string PairContractName(int length) => $"FineTune.MLNet.Serving.WordPiecePair{length}";
 }

@@ -1,6 +1,6 @@
-using FineTune.MLNet.Formats.Onnx;
 using FineTune.MLNet.Import.Llama2c;
 using FineTune.MLNet.Tests.Checkpoints;
+using FineTune.MLNet.Tests.Onnx;
 using Xunit;
 
 namespace FineTune.MLNet.Tests.Llama2c;
@@ -44,27 +44,14 @@ public sealed class SentencePieceModelImportTests
     /// <summary>sentencepiece_model.proto: ModelProto { pieces = 1 { piece = 1, score = 2, type = 3 }, trainer_spec = 2 { model_type = 3, byte_fallback = 35 }, normalizer_spec = 3 }.</summary>
     private static byte[] ModelProto(SentencePieceVocabulary v, int modelType = 2)
     {
-        var w = new ProtoWriter();
+        var w = new WireBytes();
         for (int id = 0; id < v.Count; id++)
         {
             int i = id;
-            w.WriteMessage(1, p =>
-            {
-                p.WriteString(1, v.Pieces[i]);
-                p.WriteFloat(2, v.Scores[i]);
-                p.WriteInt64(3, (int)v.Kinds[i]);
-            });
+            w.Message(1, p => p.String(1, v.Pieces[i]).Float(2, v.Scores[i]).Varint(3, (int)v.Kinds[i]));
         }
-        w.WriteMessage(2, t =>
-        {
-            t.WriteInt64(3, modelType);
-            t.WriteInt64(35, 1);
-        });
-        w.WriteMessage(3, n =>
-        {
-            n.WriteString(1, "identity");
-            n.WriteInt64(3, 1);
-        });
-        return w.WrittenSpan.ToArray();
+        w.Message(2, t => t.Varint(3, modelType).Varint(35, 1));
+        w.Message(3, n => n.String(1, "identity").Varint(3, 1));
+        return w.ToArray();
     }
 }

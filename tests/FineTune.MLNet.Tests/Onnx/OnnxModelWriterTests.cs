@@ -94,6 +94,37 @@ public class OnnxModelWriterTests
     }
 
     [Fact]
+    public void OnnxRuntimeReadsZeroAttributesThatProto3LeavesOut()
+    {
+        // The proto3 schema types write no bytes for i = 0 or f = 0. ONNX Runtime must still see keepdims = 0 (default 1)
+        // and alpha = 0 (default 0.01): ReduceSum then drops the axis and LeakyRelu maps negatives to 0, not to 0.01 x.
+        var graph = new OnnxGraph
+        {
+            Name = "zeros",
+            Initializers = { OnnxTensor.FromInt64s("axes", [1], [1L]) },
+            Nodes =
+            {
+                new OnnxNode { Name = "sum", OpType = "ReduceSum", Inputs = { "x", "axes" }, Outputs = { "s" }, Attributes = { OnnxAttribute.Int("keepdims", 0) } },
+                new OnnxNode { Name = "relu", OpType = "LeakyRelu", Inputs = { "s" }, Outputs = { "y" }, Attributes = { OnnxAttribute.Float("alpha", 0f) } },
+            },
+            Inputs = { new OnnxValueInfo { Name = "x", Shape = [OnnxDim.Fixed(2), OnnxDim.Fixed(3)] } },
+            Outputs = { new OnnxValueInfo { Name = "y", Shape = [OnnxDim.Fixed(2)] } },
+        };
+        var model = new OnnxModel { Graph = graph, OpsetImports = { new("", 13) } };
+        byte[] bytes = OnnxModelWriter.ToBytes(model);
+        OnnxNode sum = OnnxModelReader.Read(bytes).Graph.Nodes[0];
+        Assert.Equal((OnnxAttributeType.Int, 0L), (sum.Attributes[0].Type, sum.Attributes[0].I));
+
+        float[] x = [1f, 2f, 3f, -4f, -5f, -6f]; // row sums 6 and -15
+        using var session = new InferenceSession(bytes);
+        using var input = OrtValue.CreateTensorValueFromMemory(x, [2, 3]);
+        using var runOptions = new RunOptions();
+        using var results = session.Run(runOptions, new Dictionary<string, OrtValue> { ["x"] = input }, ["y"]);
+        Assert.Equal([2L], results[0].GetTensorTypeAndShape().Shape);
+        Assert.Equal([6f, 0f], results[0].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    [Fact]
     public void OnnxRuntimeRejectsGraphWithMissingInitializer()
     {
         // The writer does not validate graphs; ONNX Runtime is the checker. This guards that a broken graph written

@@ -1,159 +1,157 @@
+using Google.Protobuf;
+using Proto = global::Onnx;
+
 namespace FineTune.MLNet.Formats.Onnx;
 
 /// <summary>
-/// Serializes an <see cref="OnnxModel"/> to ONNX protobuf bytes: the same subset <see cref="OnnxModelReader"/>
-/// reads (ir_version, producer, opset_import, graph with nodes, attributes, initializers, inputs and outputs
-/// with tensor types and fixed or symbolic dims). Tensors are written as raw_data. Field numbers follow
-/// onnx/onnx.proto. Models over 2 GB (the protobuf limit) are rejected: external data is not supported.
+/// Serializes an <see cref="OnnxModel"/> to ONNX protobuf bytes with Google.Protobuf and the ONNX schema types generated
+/// from onnx.proto (NuGet OnnxSharp): the same subset <see cref="OnnxModelReader"/> reads (ir_version, producer,
+/// opset_import, graph with nodes, attributes, initializers, inputs and outputs with tensor types and fixed or
+/// symbolic dims). Tensors are written as raw_data, shared with the <see cref="OnnxTensor"/> (not copied).
+/// The schema types are proto3, so zero scalars (an Int attribute of 0, an empty string) are left out of the bytes,
+/// which readers take as the same zero. A model file over 2 GB (the protobuf limit) is refused: larger models are written
+/// with <see cref="WriteWithExternalData"/>, which puts the large initializers in a data file beside the model.
 /// </summary>
 public static class OnnxModelWriter
 {
-    public static byte[] ToBytes(OnnxModel model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        var writer = new ProtoWriter();
-        writer.WriteInt64(1, model.IrVersion);
-        writer.WriteStringIfSet(2, model.ProducerName);
-        writer.WriteStringIfSet(3, model.ProducerVersion);
-        writer.WriteMessage(7, w => WriteGraph(w, model.Graph));
-        foreach (OnnxOpsetImport opset in model.OpsetImports)
-        {
-            writer.WriteMessage(8, w =>
-            {
-                w.WriteStringIfSet(1, opset.Domain);
-                w.WriteInt64(2, opset.Version);
-            });
-        }
-        return writer.WrittenSpan.ToArray();
-    }
+    public static byte[] ToBytes(OnnxModel model) => ToProto(model).ToByteArray();
 
     public static void Write(OnnxModel model, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        stream.Write(ToBytes(model));
+        ToProto(model).WriteTo(stream);
     }
 
-    public static void Write(OnnxModel model, string path) => File.WriteAllBytes(path, ToBytes(model));
-
-    private static void WriteGraph(ProtoWriter writer, OnnxGraph graph)
+    public static void Write(OnnxModel model, string path)
     {
-        long payloadBytes = graph.Initializers.Sum(t => (long)t.RawData.Length);
+        Proto.ModelProto proto = ToProto(model);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        proto.WriteTo(stream);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="path"/> with every initializer of at least <paramref name="minExternalBytes"/> bytes stored as
+    /// ONNX external data in <c>&lt;file name&gt;.data</c> beside it (4096-byte aligned offsets), as ONNX Runtime and
+    /// ONNX Runtime GenAI load large models. Both files are written atomically, the data file first.
+    /// </summary>
+    public static void WriteWithExternalData(OnnxModel model, string path, long minExternalBytes = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(minExternalBytes);
+        string full = Path.GetFullPath(path);
+        string location = Path.GetFileName(full) + ".data";
+        List<OnnxTensor> large = [.. model.Graph.Initializers.Where(t => t.RawData.Length >= minExternalBytes)];
+        var external = new Dictionary<OnnxTensor, Proto.TensorProto>(ReferenceEqualityComparer.Instance);
+        foreach (var (tensor, proto) in large.Zip(OnnxExternalData.Layout(large, location, TensorHeader)))
+        {
+            external[tensor] = proto;
+        }
+        Proto.ModelProto header = ToProto(model, external);
+        AtomicFile.Write(Path.Combine(Path.GetDirectoryName(full)!, location), s => OnnxExternalData.WriteData(large, s));
+        AtomicFile.Write(full, s => header.WriteTo(s));
+    }
+
+    private static Proto.ModelProto ToProto(OnnxModel model, IReadOnlyDictionary<OnnxTensor, Proto.TensorProto>? external = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var proto = new Proto.ModelProto
+        {
+            IrVersion = model.IrVersion,
+            ProducerName = model.ProducerName,
+            ProducerVersion = model.ProducerVersion,
+            Graph = ToProto(model.Graph, external),
+        };
+        proto.OpsetImport.AddRange(model.OpsetImports.Select(o => new Proto.OperatorSetIdProto { Domain = o.Domain, Version = o.Version }));
+        return proto;
+    }
+
+    /// <summary>The graph; initializers found in <paramref name="external"/> are written as those external-data headers.</summary>
+    private static Proto.GraphProto ToProto(OnnxGraph graph, IReadOnlyDictionary<OnnxTensor, Proto.TensorProto>? external = null)
+    {
+        long payloadBytes = graph.Initializers.Where(t => external?.ContainsKey(t) != true).Sum(t => (long)t.RawData.Length);
         if (payloadBytes > int.MaxValue)
         {
             throw new NotSupportedException(
-                $"Graph '{graph.Name}' has {payloadBytes} bytes of initializers; ONNX protobuf files are limited to 2 GB and external data is not supported.");
+                $"Graph '{graph.Name}' has {payloadBytes} bytes of initializers; ONNX protobuf files are limited to 2 GB: " +
+                "write it with OnnxModelWriter.WriteWithExternalData.");
         }
-        foreach (OnnxNode node in graph.Nodes)
-        {
-            writer.WriteMessage(1, w => WriteNode(w, node));
-        }
-        writer.WriteStringIfSet(2, graph.Name);
-        foreach (OnnxTensor tensor in graph.Initializers)
-        {
-            writer.WriteMessage(5, w => WriteTensor(w, tensor));
-        }
-        foreach (OnnxValueInfo input in graph.Inputs)
-        {
-            writer.WriteMessage(11, w => WriteValueInfo(w, input));
-        }
-        foreach (OnnxValueInfo output in graph.Outputs)
-        {
-            writer.WriteMessage(12, w => WriteValueInfo(w, output));
-        }
+        var proto = new Proto.GraphProto { Name = graph.Name };
+        proto.Node.AddRange(graph.Nodes.Select(ToProto));
+        proto.Initializer.AddRange(graph.Initializers.Select(t => external?.GetValueOrDefault(t) ?? ToProto(t)));
+        proto.Input.AddRange(graph.Inputs.Select(ToProto));
+        proto.Output.AddRange(graph.Outputs.Select(ToProto));
+        return proto;
     }
 
-    private static void WriteNode(ProtoWriter writer, OnnxNode node)
+    private static Proto.NodeProto ToProto(OnnxNode node)
     {
-        foreach (string input in node.Inputs)
-        {
-            writer.WriteString(1, input);
-        }
-        foreach (string output in node.Outputs)
-        {
-            writer.WriteString(2, output);
-        }
-        writer.WriteStringIfSet(3, node.Name);
-        writer.WriteString(4, node.OpType);
-        foreach (OnnxAttribute attribute in node.Attributes)
-        {
-            writer.WriteMessage(5, w => WriteAttribute(w, attribute));
-        }
-        writer.WriteStringIfSet(7, node.Domain);
+        var proto = new Proto.NodeProto { Name = node.Name, OpType = node.OpType, Domain = node.Domain };
+        proto.Input.AddRange(node.Inputs);
+        proto.Output.AddRange(node.Outputs);
+        proto.Attribute.AddRange(node.Attributes.Select(ToProto));
+        return proto;
     }
 
-    private static void WriteAttribute(ProtoWriter writer, OnnxAttribute attribute)
+    private static Proto.AttributeProto ToProto(OnnxAttribute attribute)
     {
-        writer.WriteString(1, attribute.Name);
+        var proto = new Proto.AttributeProto { Name = attribute.Name, Type = (Proto.AttributeProto.Types.AttributeType)(int)attribute.Type };
         switch (attribute.Type)
         {
-            case OnnxAttributeType.Float: writer.WriteFloat(2, attribute.F); break;
-            case OnnxAttributeType.Int: writer.WriteInt64(3, attribute.I); break;
-            case OnnxAttributeType.String: writer.WriteBytes(4, attribute.S); break;
+            case OnnxAttributeType.Float: proto.F = attribute.F; break;
+            case OnnxAttributeType.Int: proto.I = attribute.I; break;
+            case OnnxAttributeType.String: proto.S = ByteString.CopyFrom(attribute.S); break;
             case OnnxAttributeType.Tensor:
-                OnnxTensor tensor = attribute.T
-                    ?? throw new ArgumentException($"Attribute '{attribute.Name}' has type Tensor but no T value.");
-                writer.WriteMessage(5, w => WriteTensor(w, tensor));
+                proto.T = ToProto(attribute.T ?? throw new ArgumentException($"Attribute '{attribute.Name}' has type Tensor but no T value."));
                 break;
             case OnnxAttributeType.Graph:
-                OnnxGraph graph = attribute.G
-                    ?? throw new ArgumentException($"Attribute '{attribute.Name}' has type Graph but no G value.");
-                writer.WriteMessage(6, w => WriteGraph(w, graph));
+                proto.G = ToProto(attribute.G ?? throw new ArgumentException($"Attribute '{attribute.Name}' has type Graph but no G value."));
                 break;
-            case OnnxAttributeType.Floats:
-                foreach (float f in attribute.Floats)
-                {
-                    writer.WriteFloat(7, f);
-                }
-                break;
-            case OnnxAttributeType.Ints:
-                foreach (long i in attribute.Ints)
-                {
-                    writer.WriteInt64(8, i);
-                }
-                break;
+            case OnnxAttributeType.Floats: proto.Floats.AddRange(attribute.Floats); break;
+            case OnnxAttributeType.Ints: proto.Ints.AddRange(attribute.Ints); break;
             default:
                 throw new NotSupportedException($"Attribute '{attribute.Name}': writing type {attribute.Type} is not supported.");
         }
-        writer.WriteInt64(20, (long)attribute.Type);
+        return proto;
     }
 
-    private static void WriteTensor(ProtoWriter writer, OnnxTensor tensor)
+    private static Proto.TensorProto ToProto(OnnxTensor tensor)
     {
-        foreach (long d in tensor.Dims)
+        Proto.TensorProto proto = TensorHeader(tensor);
+        proto.RawData = UnsafeByteOperations.UnsafeWrap(tensor.RawData); // OnnxTensor payloads are never mutated
+        return proto;
+    }
+
+    /// <summary>Name, data type and dims, without the payload.</summary>
+    private static Proto.TensorProto TensorHeader(OnnxTensor tensor)
+    {
+        var proto = new Proto.TensorProto { DataType = (int)tensor.DataType, Name = tensor.Name };
+        proto.Dims.AddRange(tensor.Dims);
+        return proto;
+    }
+
+    private static Proto.ValueInfoProto ToProto(OnnxValueInfo info)
+    {
+        var tensorType = new Proto.TypeProto.Types.Tensor { ElemType = (int)info.ElemType };
+        if (info.Shape is { } shape)
         {
-            writer.WriteInt64(1, d);
+            tensorType.Shape = new Proto.TensorShapeProto();
+            tensorType.Shape.Dim.AddRange(shape.Select(ToProto));
         }
-        writer.WriteInt64(2, (long)tensor.DataType);
-        writer.WriteStringIfSet(8, tensor.Name);
-        writer.WriteBytes(9, tensor.RawData.Span);
+        return new Proto.ValueInfoProto { Name = info.Name, Type = new Proto.TypeProto { TensorType = tensorType } };
     }
 
-    private static void WriteValueInfo(ProtoWriter writer, OnnxValueInfo info)
+    private static Proto.TensorShapeProto.Types.Dimension ToProto(OnnxDim dim)
     {
-        writer.WriteString(1, info.Name);
-        writer.WriteMessage(2, type => type.WriteMessage(1, tensorType =>
+        var proto = new Proto.TensorShapeProto.Types.Dimension();
+        if (dim.Value is long value)
         {
-            tensorType.WriteInt64(1, (long)info.ElemType);
-            if (info.Shape is { } shape)
-            {
-                tensorType.WriteMessage(2, shapeWriter =>
-                {
-                    foreach (OnnxDim dim in shape)
-                    {
-                        shapeWriter.WriteMessage(1, d =>
-                        {
-                            if (dim.Value is long value)
-                            {
-                                d.WriteInt64(1, value);
-                            }
-                            else if (dim.Param is string param)
-                            {
-                                d.WriteString(2, param);
-                            }
-                        });
-                    }
-                });
-            }
-        }));
+            proto.DimValue = value;
+        }
+        else if (dim.Param is string param)
+        {
+            proto.DimParam = param;
+        }
+        return proto;
     }
 }

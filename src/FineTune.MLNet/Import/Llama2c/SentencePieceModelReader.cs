@@ -1,25 +1,36 @@
-using FineTune.MLNet.Formats.Onnx;
+using FineTune.MLNet.Formats;
+using Google.Protobuf;
 
 namespace FineTune.MLNet.Import.Llama2c;
 
 /// <summary>
 /// Reads a SentencePiece BPE <c>tokenizer.model</c> (sentencepiece_model.proto <c>ModelProto</c>: pieces with score and
 /// type, <c>trainer_spec</c> model_type and unk/bos/eos ids, <c>normalizer_spec.add_dummy_prefix</c>) into a
-/// <see cref="SentencePieceVocabulary"/>, with the project's bounds-checked protobuf reader. Unigram models are refused.
+/// <see cref="SentencePieceVocabulary"/>, with Google.Protobuf's <see cref="CodedInputStream"/> (lengths checked against
+/// the bytes that are there; fields with another wire type than the schema's are skipped). Unigram models are refused.
 /// </summary>
 public static class SentencePieceModelReader
 {
+    /// <summary>Cap on tokenizer.model: real ones are 0.5 to 5 MB.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
     private const int Bpe = 2;
+
+    // Tags (field number << 3 | wire type) of the fields read, from sentencepiece_model.proto.
+    private const uint PiecesTag = 1 << 3 | 2, TrainerSpecTag = 2 << 3 | 2, NormalizerSpecTag = 3 << 3 | 2;
+    private const uint PieceTextTag = 1 << 3 | 2, PieceScoreTag = 2 << 3 | 5, PieceTypeTag = 3 << 3 | 0;
+    private const uint ModelTypeTag = 3 << 3 | 0, UnkIdTag = 40 << 3 | 0, BosIdTag = 41 << 3 | 0, EosIdTag = 42 << 3 | 0;
+    private const uint AddDummyPrefixTag = 3 << 3 | 0;
 
     public static SentencePieceVocabulary Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var bytes = File.ReadAllBytes(path);
+        var bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes, "SentencePiece model");
         try
         {
             return Parse(bytes, path);
         }
-        catch (OnnxFormatException e)
+        catch (InvalidProtocolBufferException e)
         {
             throw new InvalidDataException($"SentencePiece model '{path}' is not a valid ModelProto: {e.Message}", e);
         }
@@ -32,20 +43,20 @@ public static class SentencePieceModelReader
         var kinds = new List<SentencePieceKind>();
         int modelType = 1, unk = 0, bos = 1, eos = 2;
         bool dummyPrefix = true;
-        var model = new ProtoReader(bytes, "ModelProto");
-        while (model.TryReadTag(out int field, out var wire))
+        var model = new CodedInputStream(bytes);
+        for (uint tag; (tag = model.ReadTag()) != 0;)
         {
-            switch (field)
+            switch (tag)
             {
-                case 1:
-                    var piece = model.ReadMessage("SentencePiece");
+                case PiecesTag:
+                    var piece = Nested(model);
                     string text = ""; float score = 0; int type = 1;
-                    while (piece.TryReadTag(out int f, out var w))
+                    for (uint t; (t = piece.ReadTag()) != 0;)
                     {
-                        if (f == 1) text = piece.ReadString();
-                        else if (f == 2) score = piece.ReadFloat();
-                        else if (f == 3) type = piece.ReadInt32();
-                        else piece.Skip(w);
+                        if (t == PieceTextTag) text = piece.ReadString();
+                        else if (t == PieceScoreTag) score = piece.ReadFloat();
+                        else if (t == PieceTypeTag) type = piece.ReadInt32();
+                        else piece.SkipLastField();
                     }
                     pieces.Add(text);
                     scores.Add(score);
@@ -53,27 +64,27 @@ public static class SentencePieceModelReader
                         throw new InvalidDataException($"SentencePiece model '{path}': piece {pieces.Count - 1} ('{text}') has type {type}; expected 1..6 (sentencepiece_model.proto).");
                     kinds.Add((SentencePieceKind)type);
                     break;
-                case 2:
-                    var trainer = model.ReadMessage("TrainerSpec");
-                    while (trainer.TryReadTag(out int f, out var w))
+                case TrainerSpecTag:
+                    var trainer = Nested(model);
+                    for (uint t; (t = trainer.ReadTag()) != 0;)
                     {
-                        if (f == 3) modelType = trainer.ReadInt32();
-                        else if (f == 40) unk = trainer.ReadInt32();
-                        else if (f == 41) bos = trainer.ReadInt32();
-                        else if (f == 42) eos = trainer.ReadInt32();
-                        else trainer.Skip(w);
+                        if (t == ModelTypeTag) modelType = trainer.ReadInt32();
+                        else if (t == UnkIdTag) unk = trainer.ReadInt32();
+                        else if (t == BosIdTag) bos = trainer.ReadInt32();
+                        else if (t == EosIdTag) eos = trainer.ReadInt32();
+                        else trainer.SkipLastField();
                     }
                     break;
-                case 3:
-                    var normalizer = model.ReadMessage("NormalizerSpec");
-                    while (normalizer.TryReadTag(out int f, out var w))
+                case NormalizerSpecTag:
+                    var normalizer = Nested(model);
+                    for (uint t; (t = normalizer.ReadTag()) != 0;)
                     {
-                        if (f == 3) dummyPrefix = normalizer.ReadVarint() != 0;
-                        else normalizer.Skip(w);
+                        if (t == AddDummyPrefixTag) dummyPrefix = normalizer.ReadBool();
+                        else normalizer.SkipLastField();
                     }
                     break;
                 default:
-                    model.Skip(wire);
+                    model.SkipLastField();
                     break;
             }
         }
@@ -84,4 +95,7 @@ public static class SentencePieceModelReader
         vocabulary.Validate(path);
         return vocabulary;
     }
+
+    /// <summary>The length-delimited field just tagged, as its own stream (one level deep: no recursion to limit).</summary>
+    private static CodedInputStream Nested(CodedInputStream input) => new(input.ReadBytes().ToByteArray());
 }
