@@ -9,7 +9,8 @@ namespace FineTune.MLNet.Planning;
 /// The memory of training a Llama/Mistral/Qwen2 decoder (<c>finetune sft</c> / <c>dpo</c>), from its config: weights
 /// (the layers' projections NF4 under QLoRA), gradients and AdamW moments of what trains, the activations autograd
 /// keeps (per token and layer, <see cref="ActivationFloatsPerToken"/>; with activation checkpointing one float32
-/// hidden state per layer plus one layer recomputed) and one chunk of the fused head's logits.
+/// hidden state per layer plus one layer recomputed), the gradients of one layer's activations that its backward holds
+/// while the earlier layers' are still kept, and one chunk of the fused head's logits.
 /// </summary>
 public static class DecoderMemory
 {
@@ -70,6 +71,7 @@ public static class DecoderMemory
         double activationFloats = gradientCheckpointing
             ? tokens * (layers * h + perLayer)            // each layer's input, and one layer recomputed in the backward
             : tokens * layers * perLayer;
+        activationFloats += tokens * perLayer;            // the backward of a layer: the gradients of its activations
         activationFloats += tokens * 4 * h;               // embeddings output, final norm, the hidden states the head reads
         double chunk = Math.Min(tokens, CausalLmLoss.DefaultChunkTokens);
         double logitsBytes = 4 * 3 * chunk * c.VocabSize;  // logits, log-softmax, their gradient
