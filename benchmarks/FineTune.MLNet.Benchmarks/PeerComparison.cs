@@ -31,6 +31,7 @@ internal static class PeerComparison
                 }
                 void Peer() => r.Peer.Add(peer.Run(r.Scenario, threads, settings.Quick)["tokens_per_s"]);
                 if (round % 2 == 0) { Ours(); Peer(); } else { Peer(); Ours(); }
+                Console.Error.WriteLine($"    ours {r.Ours[^1]:F0} tokens/s, PyTorch {r.Peer[^1]:F0} tokens/s, ratio {r.Ours[^1] / r.Peer[^1]:F2}");
             }
         }
         return all;

@@ -32,6 +32,8 @@ internal static class Scenarios
             "sft-qlora" => SftThroughput.Run(settings, qlora: true),
             "profile" => StepProfile.Run(settings),
             "lora-overhead" => LoraOverhead.Run(settings),
+            "sft-profile" => SftProfile.Run(settings),
+            "sft-long" => LongContextSft.Run(settings),
             "llama7b-qlora" => Llama7bQlora.Run(settings),          // ~13.5 GB on disk, minutes per step: run on its own
             _ => throw new ArgumentException($"Unknown scenario '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
         };
