@@ -8,7 +8,7 @@ namespace FineTune.MLNet.Benchmarks;
 internal static class PeerComparison
 {
     /// <summary>One scenario's rounds: our and the peer's tokens/s, round by round.</summary>
-    public sealed record Rounds(string Scenario, List<double> Ours, List<double> Peer, List<ScenarioResult> OurResults)
+    public sealed record Rounds(string Scenario, List<double> Ours, List<double> Peer, List<ScenarioResult> OurResults, List<ScenarioResult> PeerResults)
     {
         public double OursMedian => Median(Ours);
         public double PeerMedian => Median(Peer);
@@ -17,7 +17,7 @@ internal static class PeerComparison
 
     public static List<Rounds> Run(TorchPeer peer, IEnumerable<string> scenarios, int rounds, int threads, BenchmarkSettings settings)
     {
-        var all = scenarios.Select(s => new Rounds(s, [], [], [])).ToList();
+        var all = scenarios.Select(s => new Rounds(s, [], [], [], [])).ToList();
         for (var round = 0; round < rounds; round++)
         {
             foreach (var r in all)
@@ -29,9 +29,15 @@ internal static class PeerComparison
                     r.OurResults.Add(result);
                     r.Ours.Add(result["tokens_per_s"]);
                 }
-                void Peer() => r.Peer.Add(peer.Run(r.Scenario, threads, settings.Quick)["tokens_per_s"]);
+                void Peer()
+                {
+                    var result = peer.Run(r.Scenario, threads, settings.Quick);
+                    r.PeerResults.Add(result);
+                    r.Peer.Add(result["tokens_per_s"]);
+                }
                 if (round % 2 == 0) { Ours(); Peer(); } else { Peer(); Ours(); }
-                Console.Error.WriteLine($"    ours {r.Ours[^1]:F0} tokens/s, PyTorch {r.Peer[^1]:F0} tokens/s, ratio {r.Ours[^1] / r.Peer[^1]:F2}");
+                Console.Error.WriteLine($"    ours {r.Ours[^1]:F0} tokens/s (GEMM 2048³ {r.OurResults[^1]["local_peak_gflops"]:F1} GFLOP/s), " +
+                                        $"PyTorch {r.Peer[^1]:F0} tokens/s (GEMM 1024³ {r.PeerResults[^1]["gemm_1024_gflops"]:F1} GFLOP/s), ratio {r.Ours[^1] / r.Peer[^1]:F2}");
             }
         }
         return all;
