@@ -6,7 +6,10 @@
 #     priority 100 (never preferred by default) and install only libstdc++6 from it.
 #  2. The tests run exported GGUF files in llama.cpp (NuGet LLamaSharp.Backend.Cpu), whose natives link libgomp.so.1:
 #     installed from Debian's libgomp1 when missing.
-#  3. The .NET SDK must be on PATH (it is on the project's machines; we fail with a clear message otherwise).
+#  3. Run reports (src/FineTune.MLNet/Reporting) draw their plots with ScottPlot through SkiaSharp, whose natives
+#     (SkiaSharp.NativeAssets.Linux.NoDependencies) need no fontconfig but need a font file: fonts-dejavu-core. The
+#     report test opens report.html in a real headless browser: Debian's chromium. Both installed when missing.
+#  4. The .NET SDK must be on PATH (it is on the project's machines; we fail with a clear message otherwise).
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -61,6 +64,18 @@ else
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libgomp1 >/dev/null
   has_libgomp || { log "libgomp1 did not provide libgomp.so.1"; exit 1; }
+fi
+
+report_packages=()
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || report_packages+=(fonts-dejavu-core)
+command -v chromium >/dev/null || report_packages+=(chromium)
+if [ "${#report_packages[@]}" -eq 0 ]; then
+  log "fonts-dejavu-core and chromium present: nothing to do"
+else
+  log "installing ${report_packages[*]} (run report plots need a font; the report test runs headless chromium)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${report_packages[@]}" >/dev/null
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && command -v chromium >/dev/null || { log "fonts-dejavu-core or chromium did not install"; exit 1; }
 fi
 
 command -v dotnet >/dev/null || { log "the .NET SDK 10 is required (dotnet not on PATH)"; exit 1; }

@@ -32,8 +32,10 @@ internal static class Scenarios
             "sft-qlora" => SftThroughput.Run(settings, qlora: true),
             "profile" => StepProfile.Run(settings),
             "lora-overhead" => LoraOverhead.Run(settings),
-            "llama7b-qlora" => Llama7bQlora.Run(settings),
-            "serving" => ServingBenchmark.Run(settings),              // issue 9: serving engines side by side, run alone          // ~13.5 GB on disk, minutes per step: run on its own
+            "serving" => ServingBenchmark.Run(settings),              // issue 9: serving engines side by side, run alone
+            "sft-profile" => SftProfile.Run(settings),
+            "sft-long" => LongContextSft.Run(settings),
+            "llama7b-qlora" => Llama7bQlora.Run(settings),          // ~13.5 GB on disk, minutes per step: run on its own
             _ => throw new ArgumentException($"Unknown scenario '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
         };
         result.Values["local_peak_gflops"] = localPeak;

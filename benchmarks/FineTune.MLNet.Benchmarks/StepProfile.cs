@@ -15,13 +15,8 @@ internal static class StepProfile
     {
         var values = new Dictionary<string, double>();
         using var pretrained = PretrainedEncoder.LoadMiniLm();
-        long b = settings.BatchSize, t = settings.SequenceLength;
         using var scope = NewDisposeScope();
-        random.manual_seed(0);
-        var ids = randint(1000, 30000, [b, t], dtype: ScalarType.Int64);   // (B, T)
-        var mask = ones([b, t], dtype: ScalarType.Int64);                     // (B, T)
-        var types = zeros([b, t], dtype: ScalarType.Int64);                   // (B, T)
-        var labels = randint(0, MiniLm.Labels, [b], dtype: ScalarType.Int64); // (B)
+        var (ids, mask, types, labels) = RandomBatch.Create(settings);
 
         foreach (var (label, config) in new[]
                  {

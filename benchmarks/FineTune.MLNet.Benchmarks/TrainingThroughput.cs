@@ -12,13 +12,8 @@ internal static class TrainingThroughput
         using var model = MiniLm.Create(pretrained, lora ? MiniLm.LoraR8 : null);
         using var step = new TrainingStep(model);
         using var scope = NewDisposeScope();
-        random.manual_seed(0);
         long b = settings.BatchSize, t = settings.SequenceLength;
-        var ids = randint(1000, 30000, [b, t], dtype: ScalarType.Int64);   // (B, T)
-        ids[TensorIndex.Colon, 0] = tensor(101L);                           // [CLS]
-        var mask = ones([b, t], dtype: ScalarType.Int64);                     // (B, T)
-        var types = zeros([b, t], dtype: ScalarType.Int64);                   // (B, T)
-        var labels = randint(0, MiniLm.Labels, [b], dtype: ScalarType.Int64); // (B)
+        var (ids, mask, types, labels) = RandomBatch.Create(settings);
 
         for (var i = 0; i < settings.WarmupSteps; i++) step.Run(ids, mask, types, labels);
         double fwd = 0, bwd = 0, opt = 0, best = double.MaxValue;

@@ -26,6 +26,7 @@ root.Subcommands.Add(NewCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 var import = new Command("import", "Convert models from other formats to Hugging Face folders.");
 import.Subcommands.Add(ImportGgufCommand.Create());
 import.Subcommands.Add(ImportLlama2cCommand.Create());

@@ -69,19 +69,21 @@ internal static class ClassifyCommand
             var train = Load(trainTable);
             var test = Load(testTable);
             var keyMap = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn).Fit(train);
+            using var progress = Terminal.TrainingProgressView.ForConsole();
             var options = a.Checkpoints.Apply(new TextClassificationFineTuneOptions
             {
                 TextColumnName = a.TextColumn, LabelColumnName = a.LabelColumn, Model = a.Model, Epochs = a.Epochs,
                 LearningRate = a.Lr, BatchSize = a.BatchSize, MaxLength = a.MaxLength, Seed = a.Seed, Device = a.Device,
                 EarlyStoppingPatience = a.Patience, BalanceClasses = a.BalanceClasses,
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
-                Progress = new ProgressBar(),
+                Progress = progress,
                 RunFolder = Config.CliRunFolder.For(a.Output),
             });
             var valid = validTable is null ? null : keyMap.Transform(Load(validTable));
             var pipeline = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn)
                 .Append(ml.MulticlassClassification.Trainers.FineTuneTextClassifier(options, valid));
             var fitted = pipeline.Fit(train);
+            progress.Dispose();   // ends the live display before the results are printed
             var classifier = fitted.LastTransformer;
             var labels = classifier.Classifier.Labels;
 
@@ -118,6 +120,7 @@ internal static class ClassifyCommand
                 ["confusion_matrix"] = Enumerable.Range(0, labels.Count).Select(i => Enumerable.Range(0, labels.Count).Select(j => tuned.ConfusionMatrix[i, j]).ToArray()).ToArray(),
                 ["train_seconds"] = report.TrainSeconds,
                 ["train_tokens_per_second"] = report.TokensPerSecond,
+                ["peak_rss_bytes"] = FineTune.MLNet.Planning.MachineMemory.PeakBytes(),
                 ["epochs_run"] = report.State.History.Count,
                 ["history"] = report.State.History,
                 ["test_rows"] = truth.Length,

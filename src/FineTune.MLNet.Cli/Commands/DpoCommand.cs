@@ -74,7 +74,7 @@ internal static class DpoCommand
     {
         try
         {
-            var bar = new DpoProgressLine();
+            using var bar = Terminal.TrainingProgressView.ForConsole();
             var options = BuildOptions(a, bar);
             var ml = new MLContext(seed: a.Seed);
             CheckpointArguments.ShowTrainingNotices(ml);
@@ -82,6 +82,7 @@ internal static class DpoCommand
             var valid = a.Valid is null ? null : ReadTable(a.Valid, "--valid", a);
 
             using var fitted = new DpoFineTuneEstimator(ml, options, valid?.ToDataView(ml, a.Columns)).Fit(train.ToDataView(ml, a.Columns));
+            bar.Dispose();   // ends the live display before the results are printed
             var report = fitted.TrainingReport!;
             var adapterDir = Path.Combine(a.Output.FullName, "adapter");
             a.Output.Create();
@@ -106,7 +107,7 @@ internal static class DpoCommand
         }
     }
 
-    private static DpoFineTuneOptions BuildOptions(Args a, DpoProgressLine bar)
+    private static DpoFineTuneOptions BuildOptions(Args a, IProgress<TrainingProgress> bar)
     {
         if (a.Adapter is { Exists: false }) throw new DirectoryNotFoundException($"--adapter: folder '{a.Adapter.FullName}' does not exist.");
         if (a.Adapter is not null && a.Lora.QuantizeBase)
@@ -132,7 +133,6 @@ internal static class DpoCommand
             InferenceBatchSize = Math.Clamp(a.BatchSize, 1, 256),
             Progress = bar,
             RunFolder = Config.CliRunFolder.For(a.Output),
-            DpoProgress = bar,
         };
         options.Validate();
         return a.Checkpoints.Apply(options);
@@ -172,6 +172,7 @@ internal static class DpoCommand
         }
         metrics["train_seconds"] = report.TrainSeconds;
         metrics["train_tokens_per_second"] = report.TokensPerSecond;
+        metrics["peak_rss_bytes"] = FineTune.MLNet.Planning.MachineMemory.PeakBytes();
         metrics["train_rows"] = trainRows;
         metrics["epochs_run"] = report.State.History.Count;
         metrics["optimizer_steps"] = report.State.GlobalStep;
@@ -196,41 +197,5 @@ internal static class DpoCommand
         Console.WriteLine($"trained {report.TrainSeconds:F1}s, {report.TokensPerSecond:F0} tokens/s");
         if (steps.Count > 0) Console.WriteLine($"final step: {steps[^1].Metrics}");
         if (validations.Count > 0) Console.WriteLine($"validation: {validations[^1].Metrics}");
-    }
-
-    /// <summary>
-    /// The one-line progress bar on standard error with the DPO loss, reward margin and accuracy of each step. The
-    /// estimator reports a step's DPO metrics first, then the loop's progress, which redraws the line.
-    /// </summary>
-    private sealed class DpoProgressLine : IProgress<TrainingProgress>, IProgress<DpoProgress>
-    {
-        private readonly object _gate = new();
-        private DpoMetrics? _last;
-
-        public void Report(DpoProgress value)
-        {
-            lock (_gate) _last = value.Metrics;
-        }
-
-        public void Report(TrainingProgress p)
-        {
-            lock (_gate)
-            {
-                var m = _last;
-                _last = null;
-                if (p.IsValidation)
-                {
-                    var scores = m is null ? "" : $", rewards/margins {m.RewardsMargin:F4}, rewards/accuracies {m.RewardsAccuracy:P0}";
-                    Console.Error.WriteLine($"\repoch {p.Epoch + 1}: train loss {p.TrainLoss:F4}, validation loss {p.ValidationLoss:F4}{scores}".PadRight(100));
-                    return;
-                }
-                const int width = 30;
-                var filled = (int)(width * p.Step / Math.Max(1, p.TotalSteps));
-                var rewards = m is null ? "" : $" margin {m.RewardsMargin:F4} acc {m.RewardsAccuracy:P0}";
-                Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] step {p.Step}/{p.TotalSteps} epoch {p.Epoch + 1} " +
-                                    $"loss {p.TrainLoss:F4}{rewards} lr {p.LearningRate:E2} {p.TokensPerSecond:F0} tok/s ");
-                if (p.Step == p.TotalSteps) Console.Error.WriteLine();
-            }
-        }
     }
 }

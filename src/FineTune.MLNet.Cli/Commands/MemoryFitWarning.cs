@@ -28,7 +28,7 @@ internal static class MemoryFitWarning
             : "not even --batch-size 1 fits: use LoRA/QLoRA, --gradient-checkpointing, a shorter --max-length or a smaller model";
         report.Warn($"memory: {method.Name} at --batch-size {shape.BatchSize} and {shape.SequenceLength} tokens needs about {Gib(estimate.TotalBytes)} " +
                     $"(weights {Gib(estimate.WeightBytes)}, gradients {Gib(estimate.GradientBytes)}, optimizer {Gib(estimate.OptimizerBytes)}, " +
-                    $"activations {Gib(estimate.ActivationBytes)}, logits {Gib(estimate.LogitsBytes)}), more than the {Gib(available)} available (MemAvailable); {advice}.");
+                    $"activations {Gib(estimate.ActivationBytes)}, logits {Gib(estimate.LogitsBytes)}), more than the {Gib(available)} available ({MachineMemory.AvailableSource}); {advice}.");
     }
 
     public static string Gib(double bytes) => bytes >= 1 << 30 ? $"{bytes / (1 << 30):F2} GiB" : $"{bytes / (1 << 20):F1} MiB";

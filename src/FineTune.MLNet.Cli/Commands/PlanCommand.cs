@@ -103,7 +103,7 @@ internal static class PlanCommand
         var rows = new List<PlanRow>();
         var methods = model.Methods(p.Ranks);
         if (p.CalibrationSteps > 0 && methods.FirstOrDefault(m => model.Offers(m) && model.Estimate(m, shape).TotalBytes <= available) is { } first)
-            _ = calibration.Run(first, shape with { BatchSize = 1 }, 1);   // warm-up, not reported: the first run in a process also pays one-time costs (model import, runtime set-up)
+            _ = calibration.Run(first, shape, 1);   // warm-up at the measured shape, not reported: the first run in a process also pays one-time costs (model import, runtime set-up, the native thread pools and scratch buffers of that shape)
         foreach (var method in methods)
         {
             var estimate = model.Estimate(method, shape);

@@ -14,7 +14,7 @@ internal static class PlanTable
     {
         var text = new StringBuilder();
         text.AppendLine($"plan {p.Task}: {p.Model}, {p.TrainRows} training rows, batch {p.BatchSize}, longest example {p.SequenceLength} tokens (--max-length {p.MaxLength}), " +
-                        $"{p.StepsPerEpoch} steps and {p.EpochTokens} tokens per epoch; available memory {Size(p.AvailableBytes)} (MemAvailable)");
+                        $"{p.StepsPerEpoch} steps and {p.EpochTokens} tokens per epoch; available memory {Size(p.AvailableBytes)} ({MachineMemory.AvailableSource})");
         string[] header = ["method", "trainable", "weights", "grads", "optimizer", "activations", "logits", "total (est.)", "fits", "peak (measured)", "s/step", "epoch"];
         var rows = p.Methods.Select(m => new[]
         {

@@ -16,7 +16,7 @@ internal static class PreflightGate
     /// <summary>
     /// Runs the preflight, then <paramref name="train"/>: errors stop the run (exit 2, no output folder) before any model
     /// is loaded; warnings go to standard error before training and to OUTPUT/preflight.json once the command has
-    /// succeeded (a command that refuses its own flags still leaves no output folder).
+    /// succeeded (a command that refuses its own flags still leaves no output folder); then the run report is written.
     /// </summary>
     public static int Guard(ParseResult r, string task, Func<int> train)
     {
@@ -24,6 +24,7 @@ internal static class PreflightGate
         if (refused is { } code) return code;
         var result = train();
         if (result == 0 && report is not null) report.WriteTo(r.GetValue<DirectoryInfo>("--output")!.FullName);
+        if (result == 0) RunReportStep.Write(r.GetValue<DirectoryInfo>("--output")!.FullName);   // report.html + report.md, preflight.json included
         return result;
     }
 

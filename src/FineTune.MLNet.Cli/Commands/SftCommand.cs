@@ -69,7 +69,8 @@ internal static class SftCommand
     {
         try
         {
-            var options = BuildOptions(a);
+            using var progress = Terminal.TrainingProgressView.ForConsole();
+            var options = BuildOptions(a, progress);
             var ml = new MLContext(seed: a.Seed);
             CheckpointArguments.ShowTrainingNotices(ml);
             var train = ReadTable(a.Train, "--train", a);
@@ -79,6 +80,7 @@ internal static class SftCommand
 
             var validView = valid?.ToDataView(ml, a.PromptColumn, a.ResponseColumn);
             using var fitted = new LoraFineTuneEstimator(ml, options, validView).Fit(train.ToDataView(ml, a.PromptColumn, a.ResponseColumn));
+            progress.Dispose();   // ends the live display before evaluation and results
             var report = fitted.TrainingReport!;
             var adapterDir = Path.Combine(a.Output.FullName, "adapter");
             a.Output.Create();
@@ -107,7 +109,7 @@ internal static class SftCommand
         }
     }
 
-    private static LoraFineTuneOptions BuildOptions(Args a)
+    private static LoraFineTuneOptions BuildOptions(Args a, IProgress<TrainingProgress> progress)
     {
         var options = new LoraFineTuneOptions
         {
@@ -125,7 +127,7 @@ internal static class SftCommand
             Device = a.Device,
             Generation = new GenerationOptions { MaxNewTokens = a.MaxNewTokens },
             InferenceBatchSize = Math.Min(a.BatchSize, 256),
-            Progress = new ProgressBar(),
+            Progress = progress,
             RunFolder = Config.CliRunFolder.For(a.Output),
         };
         options.Validate();
@@ -161,6 +163,7 @@ internal static class SftCommand
         {
             ["train_seconds"] = report.TrainSeconds,
             ["train_tokens_per_second"] = report.TokensPerSecond,
+            ["peak_rss_bytes"] = FineTune.MLNet.Planning.MachineMemory.PeakBytes(),
             ["train_loss"] = history.Count > 0 ? history[^1].TrainLoss : null,
             ["train_rows"] = trainRows,
             ["epochs_run"] = history.Count,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using FineTune.MLNet.Models.Pretrained;
 using FineTune.MLNet.Training.Runs;
 
 namespace FineTune.MLNet.Cli.Config;
@@ -7,7 +8,7 @@ namespace FineTune.MLNet.Cli.Config;
 /// <summary>
 /// The run folder of a training command: its <c>--output</c> folder, with the command line as
 /// <see cref="RunFolderSettings.CommandLine"/>: every option of the command (but <c>--config</c> and <c>--help</c>) by
-/// flag name without dashes, with its resolved value (files and folders as full paths), so the written
+/// flag name without dashes, with its resolved value (files and folders as full paths; a bundled model's name stays a name), so the written
 /// <c>config.json</c> is a <c>--config</c> file that repeats the run.
 /// </summary>
 internal static class CliRunFolder
@@ -31,6 +32,7 @@ internal static class CliRunFolder
             var value = GetValue.MakeGenericMethod(option.ValueType).Invoke(result, [option]);
             arguments[option.Name[2..]] = value switch
             {
+                FileSystemInfo f when !f.Exists && PretrainedDecoders.IsName(f.ToString()) => f.ToString(),   // --model tinystories-260k stays a name
                 FileSystemInfo f => f.FullName,
                 _ => value,
             };

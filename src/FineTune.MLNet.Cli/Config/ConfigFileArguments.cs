@@ -31,8 +31,10 @@ internal static class ConfigFileArguments
         var at = Array.FindIndex(args, start, a => a == OptionName || a.StartsWith(OptionName + "=", StringComparison.Ordinal));
         if (at < 0) return args;
         var file = args[at].Length > OptionName.Length ? args[at][(OptionName.Length + 1)..] : at + 1 < args.Length ? args[at + 1] : throw new ConfigFileException($"{OptionName} needs a file name.");
-        var values = Arguments(ConfigFileReader.Read(file), file, path);
+        var fileRoot = ConfigFileReader.Read(file);
+        var values = Arguments(fileRoot, file, path);
         var given = new HashSet<string>(args.Skip(start).Select(a => a.Split('=', 2)[0]), StringComparer.Ordinal);
+        if (fileRoot["command_line"] is JsonObject) RequireNewRunFolders(values, given, file);
         var tokens = new List<string>(args);
         foreach (var (key, value) in values)
         {
@@ -73,6 +75,21 @@ internal static class ConfigFileArguments
         if (recorded != command)
             throw new ConfigFileException($"{file}: this run folder's config.json was written by 'finetune {recorded}', not 'finetune {command}'.");
         return line["arguments"] as JsonObject ?? throw new ConfigFileException($"{file}: command_line has no 'arguments' object.");
+    }
+
+    /// <summary>
+    /// A run folder's config.json repeats its run into a new folder: its <c>--output</c> is the recorded run itself (which
+    /// the repeat would overwrite) and its <c>--checkpoint-dir</c> holds the recorded run's checkpoints (which the repeat
+    /// would resume instead of training), so both must be given anew on the command line.
+    /// </summary>
+    private static void RequireNewRunFolders(JsonObject values, HashSet<string> given, string file)
+    {
+        foreach (var key in new[] { "output", "checkpoint-dir" })
+        {
+            if (given.Contains("--" + key) || values[key] is not JsonValue recorded || recorded.GetValueKind() != JsonValueKind.String) continue;
+            var what = key == "output" ? "the recorded run's own folder, which a repeat would overwrite" : "the recorded run's checkpoints, which a repeat would resume instead of training";
+            throw new ConfigFileException($"{file}: this run folder's config.json names --{key} '{recorded.GetValue<string>()}', {what}; give --{key} NEW_FOLDER to repeat the run.");
+        }
     }
 
     private static IEnumerable<string> Tokens(JsonNode value, Option option, string key, string file, string command)

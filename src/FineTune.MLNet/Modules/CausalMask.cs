@@ -43,6 +43,21 @@ public static class CausalMask
         return mask.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// HF <c>AttentionMaskConverter._unmask_unattended</c> for <c>scaled_dot_product_attention</c>: query rows that may
+    /// see no key at all (left-padding queries) are opened to every key (0 everywhere), because the fused kernel's
+    /// backward is wrong on rows that are entirely masked. Only padding positions change; their outputs reach no loss.
+    /// </summary>
+    /// <param name="mask">Additive (B|1, 1, T, S) from <see cref="Build"/>.</param>
+    /// <returns>The same shape; <paramref name="mask"/> itself (not a copy) when no row is fully masked.</returns>
+    public static Tensor UnmaskFullyMaskedRows(Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var blocked = mask.eq(MinValue(mask.dtype)).all(-1, keepdim: true);   // (B|1, 1, T, 1)
+        if (!blocked.any().item<bool>()) return mask.alias().MoveToOuterDisposeScope();
+        return mask.masked_fill(blocked, 0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>torch.finfo(dtype).min.</summary>
     public static double MinValue(ScalarType dtype) => dtype switch
     {

@@ -4,9 +4,12 @@ namespace FineTune.MLNet.Modules;
 
 /// <summary>
 /// Causal self-attention with rotary embeddings and grouped-query heads, HF <c>LlamaAttention</c> with
-/// <c>eager_attention_forward</c>: <c>softmax(q kᵀ / √d + mask)</c> in float32, query head h reads kv head
-/// <c>h / (heads / kv_heads)</c> (<c>repeat_kv</c>). Projections are given by the builder; field names are the
-/// checkpoint's (<c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>o_proj</c>).
+/// <c>sdpa_attention_forward</c> (HF's default): libtorch's <c>scaled_dot_product_attention</c> of
+/// <c>softmax(q kᵀ / √d + mask) v</c>, which on CPU runs a fused, memory-efficient (flash) kernel that never holds the
+/// (T × S) probabilities for the backward; a null mask means plain causal attention (<c>is_causal</c>, no mask tensor).
+/// Query head h reads kv head <c>h / (heads / kv_heads)</c> (<c>repeat_kv</c>). <see cref="EagerAttention"/> switches
+/// to HF's <c>eager_attention_forward</c> (matmul, float32 softmax, matmul), kept for comparisons. Projections are
+/// given by the builder; field names are the checkpoint's (<c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>o_proj</c>).
 /// </summary>
 public sealed class GroupedQueryAttention : nn.Module
 {
@@ -34,14 +37,18 @@ public sealed class GroupedQueryAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>HF <c>attn_implementation="eager"</c>: materialise the (B, nh, T, S) scores and probabilities (for comparisons).</summary>
+    internal bool EagerAttention { get; set; }
+
     /// <param name="x">(B, T, C).</param>
     /// <param name="cos">(B, 1, T, d) from <see cref="RotaryEmbedding.CosSin"/>.</param>
     /// <param name="sin">(B, 1, T, d).</param>
-    /// <param name="mask">Additive (B or 1, 1, T, S) from <see cref="CausalMask.Build"/>, S = cached + T.</param>
+    /// <param name="mask">Additive (B or 1, 1, T, S) from <see cref="CausalMask.Build"/>, S = cached + T; null for plain
+    /// causal attention without padding or cache (S = T).</param>
     /// <param name="cache">When given, this layer's past keys/values are prepended and the new ones stored.</param>
     /// <param name="layerIndex">This layer's slot in <paramref name="cache"/>.</param>
     /// <returns>(B, T, C).</returns>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache, int layerIndex)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layerIndex)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
@@ -56,10 +63,21 @@ public sealed class GroupedQueryAttention : nn.Module
         }
         k = RepeatKv(k);                                                             // (B, nh, S, d)
         v = RepeatKv(v);                                                             // (B, nh, S, d)
+        if (mask is null && k.shape[2] != t)
+            throw new ArgumentException($"A null mask means plain causal attention over the new positions, but there are {k.shape[2]} keys for {t} queries.", nameof(mask));
+        var attended = EagerAttention ? Eager(q, k, v, mask ?? CausalMask.Build(1, t, 0, null, q.dtype, q.device))
+            : nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, is_casual: mask is null);   // (B, nh, T, d)
+        var y = attended.transpose(1, 2).reshape(b, t, heads * headDim);                    // (B, T, nh·d)
+        return o_proj.forward(y).MoveToOuterDisposeScope();                                  // (B, T, C)
+    }
+
+    /// <summary>HF <c>eager_attention_forward</c>: softmax in float32 over the materialised scores.</summary>
+    private Tensor Eager(Tensor q, Tensor k, Tensor v, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
         var scores = matmul(q, k.transpose(2, 3)).mul(1.0 / Math.Sqrt(headDim)).add(mask);   // (B, nh, T, S)
         var probs = scores.softmax(-1, ScalarType.Float32).to_type(q.dtype);                 // (B, nh, T, S)
-        var y = matmul(probs, v).transpose(1, 2).reshape(b, t, heads * headDim);             // (B, T, nh·d)
-        return o_proj.forward(y).MoveToOuterDisposeScope();                                  // (B, T, C)
+        return matmul(probs, v).MoveToOuterDisposeScope();                                    // (B, nh, T, d)
     }
 
     /// <summary>HF <c>repeat_kv</c>: (B, nkv, S, d) → (B, nkv·rep, S, d), each kv head repeated consecutively.</summary>

@@ -9,7 +9,8 @@ namespace FineTune.MLNet.Planning;
 /// The memory of training a Llama/Mistral/Qwen2 decoder (<c>finetune sft</c> / <c>dpo</c>), from its config: weights
 /// (the layers' projections NF4 under QLoRA), gradients and AdamW moments of what trains, the activations autograd
 /// keeps (per token and layer, <see cref="ActivationFloatsPerToken"/>; with activation checkpointing one float32
-/// hidden state per layer plus one layer recomputed) and one chunk of the fused head's logits.
+/// hidden state per layer plus one layer recomputed), the gradients of one layer's activations that its backward holds
+/// while the earlier layers' are still kept, and one chunk of the fused head's logits.
 /// </summary>
 public static class DecoderMemory
 {
@@ -29,14 +30,15 @@ public static class DecoderMemory
 
     /// <summary>
     /// Float32 values autograd keeps per token and layer in our decoder (no checkpointing): norm inputs and outputs,
-    /// q/k/v and their rotated copies, the grouped-query repeat, attention scores and probabilities (2 × heads × T), the
-    /// attention output, the residuals and the SwiGLU's gate, up, activation and product; plus, per adapted projection, the
-    /// dropped-out input and the rank-wide hidden of the adapter.
+    /// q/k/v and their rotated copies, the grouped-query repeat, the fused attention's log-sum-exp (one per head: libtorch's
+    /// <c>scaled_dot_product_attention</c>, the decoder's default, keeps no T × T scores or probabilities, so the sequence
+    /// length does not enter), the attention output, the residuals and the SwiGLU's gate, up, activation and product;
+    /// plus, per adapted projection, the dropped-out input and the rank-wide hidden of the adapter.
     /// </summary>
-    public static double ActivationFloatsPerToken(LlamaConfig c, TrainingMethod m, IReadOnlyList<string> targets, int sequenceLength)
+    public static double ActivationFloatsPerToken(LlamaConfig c, TrainingMethod m, IReadOnlyList<string> targets)
     {
         double h = c.HiddenSize, q = (double)c.NumAttentionHeads * c.EffectiveHeadDim, kv = (double)c.KeyValueHeads * c.EffectiveHeadDim, i = c.IntermediateSize;
-        double floats = 8 * h + 6 * q + 4 * kv + 4 * i + 2.0 * c.NumAttentionHeads * sequenceLength;
+        double floats = 8 * h + 6 * q + 4 * kv + 4 * i + c.NumAttentionHeads;
         if (m.Rank is { } r)
         {
             var settings = new LoraSettings { Rank = r, TargetModules = targets };
@@ -66,10 +68,11 @@ public static class DecoderMemory
         }
 
         double tokens = (double)sequences * sequenceLength;
-        double perLayer = ActivationFloatsPerToken(c, m, targets, sequenceLength);
+        double perLayer = ActivationFloatsPerToken(c, m, targets);
         double activationFloats = gradientCheckpointing
             ? tokens * (layers * h + perLayer)            // each layer's input, and one layer recomputed in the backward
             : tokens * layers * perLayer;
+        activationFloats += tokens * perLayer;            // the backward of a layer: the gradients of its activations
         activationFloats += tokens * 4 * h;               // embeddings output, final norm, the hidden states the head reads
         double chunk = Math.Min(tokens, CausalLmLoss.DefaultChunkTokens);
         double logitsBytes = 4 * 3 * chunk * c.VocabSize;  // logits, log-softmax, their gradient

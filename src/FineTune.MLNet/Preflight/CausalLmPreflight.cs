@@ -102,6 +102,11 @@ public sealed class CausalLmPreflight
                     var pair = dpo.FromTriple(prompts[r], chosen[r], rejected[r]);
                     CheckSpecialTokens(pair.Chosen, $"{where} (column '{chosenColumn}')", errors);
                     CheckSpecialTokens(pair.Rejected, $"{where} (column '{rejectedColumn}')", errors);
+                    foreach (var (side, column) in new[] { (pair.Chosen, chosenColumn), (pair.Rejected, rejectedColumn) })
+                    {
+                        if (side.SupervisedTokenCount == 0)
+                            errors.Add($"{where} (column '{column}'): no supervised token (the completion is empty, or --max-length {_builder.Options.MaxLength} cut it away); its log-probability is 0 and the pair teaches nothing.");
+                    }
                     fullLengths.Add(_untruncated.FromPair(prompts[r], chosen[r]).Length);
                     fullLengths.Add(_untruncated.FromPair(prompts[r], rejected[r]).Length);
                     sides.Add((r + 1, pair.Chosen));

@@ -26,10 +26,11 @@ public sealed class GenAiFixtureIdsTests(ITestOutputHelper output)
     private static readonly int[][] Prompts = [[1], [1, 40, 7, 99, 3, 12], [1, 5, 17, 64, 100, 120, 9, 33, 2, 8, 77]];
 
     [Theory]
-    [InlineData("llama")]
-    [InlineData("llama-tied")]
-    [InlineData("qwen2")]
-    public void GenAiGreedyIdsEqualTorchSharpOnTheTestCheckpoint(string fixture)
+    [InlineData("llama", false)]
+    [InlineData("llama-tied", false)]
+    [InlineData("qwen2", false)]
+    [InlineData("llama", true)]
+    public void GenAiGreedyIdsEqualTorchSharpOnTheTestCheckpoint(string fixture, bool externalData)
     {
         using var dir = new TempDir();
         string source = dir.File("hf");
@@ -47,7 +48,11 @@ public sealed class GenAiFixtureIdsTests(ITestOutputHelper output)
             Assert.All(biases, p => Assert.True(p.parameter.abs().max().item<float>() > 1e-3f, $"{p.name} is zero: the check would not see a dropped bias"));
         }
         string folder = dir.File("genai");
-        GenAiFolderExporter.Export(model, source, folder);
+        GenAiFolderExporter.Export(model, source, folder, externalDataAboveBytes: externalData ? 0 : 1L << 30);
+        string data = Path.Combine(folder, "model.onnx.data");
+        Assert.Equal(externalData, File.Exists(data));
+        if (externalData)
+            Assert.True(new FileInfo(data).Length > 4 * new FileInfo(Path.Combine(folder, "model.onnx")).Length, "the weights should sit in model.onnx.data");
 
         var generator = new TextGenerator(model, HfTokenizer.FromFolder(source));
         using var genai = new Model(folder);

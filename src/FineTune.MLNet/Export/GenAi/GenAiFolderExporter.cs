@@ -24,7 +24,8 @@ public static class GenAiFolderExporter
     public static readonly string[] ModelTypes = ["llama", "mistral", "qwen2"];
 
     /// <summary>Exports <paramref name="model"/> (tokenizer files from <paramref name="sourceFolder"/>) to <paramref name="outputFolder"/>.</summary>
-    public static void Export(LlamaForCausalLM model, string sourceFolder, string outputFolder, OnnxWeightPrecision precision = OnnxWeightPrecision.Float32)
+    /// <remarks>Weights above <paramref name="externalDataAboveBytes"/> (default 1 GiB; 0 = always) are written to <c>model.onnx.data</c>.</remarks>
+    public static void Export(LlamaForCausalLM model, string sourceFolder, string outputFolder, OnnxWeightPrecision precision = OnnxWeightPrecision.Float32, long externalDataAboveBytes = 1L << 30)
     {
         ArgumentNullException.ThrowIfNull(model);
         var config = model.Config;
@@ -33,7 +34,7 @@ public static class GenAiFolderExporter
         if (!File.Exists(Path.Combine(sourceFolder, "tokenizer.json")))
             throw new FileNotFoundException($"'{sourceFolder}' has no tokenizer.json, which an ONNX Runtime GenAI folder needs.", Path.Combine(sourceFolder, "tokenizer.json"));
         Directory.CreateDirectory(outputFolder);
-        LlamaOnnxExporter.Export(model, Path.Combine(outputFolder, "model.onnx"), new LlamaOnnxExportOptions { WithKvCache = true, WeightPrecision = precision });
+        LlamaOnnxExporter.Export(model, Path.Combine(outputFolder, "model.onnx"), new LlamaOnnxExportOptions { WithKvCache = true, WeightPrecision = precision, ExternalDataAboveBytes = externalDataAboveBytes });
         foreach (var file in TokenizerFiles)
         {
             var source = Path.Combine(sourceFolder, file);

@@ -58,12 +58,20 @@ public static class LlamaOnnxExporter
     /// <summary>Output name of layer <paramref name="layer"/>'s updated keys (<c>.key</c>) or values (<c>.value</c>).</summary>
     public static string PresentName(int layer, bool key) => $"present.{layer}.{(key ? "key" : "value")}";
 
-    /// <summary>Writes the ONNX model to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    /// <summary>
+    /// Writes the ONNX model to <paramref name="path"/> atomically (temporary file, then rename); with weights above
+    /// <see cref="LlamaOnnxExportOptions.ExternalDataAboveBytes"/>, large initializers go to <c>&lt;path&gt;.data</c>.
+    /// </summary>
     public static void Export(LlamaForCausalLM model, string path, LlamaOnnxExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new LlamaOnnxExportOptions();
         var onnx = BuildModel(model, options);
-        AtomicFile.Write(path, stream => OnnxModelWriter.Write(onnx, stream));
+        long weightBytes = onnx.Graph.Initializers.Sum(t => (long)t.RawData.Length);
+        if (weightBytes > options.ExternalDataAboveBytes || options.ExternalDataAboveBytes == 0)
+            OnnxModelWriter.WriteWithExternalData(onnx, path);
+        else
+            AtomicFile.Write(path, stream => OnnxModelWriter.Write(onnx, stream));
     }
 
     /// <summary>The ONNX model as protobuf bytes (e.g. for an in-memory ONNX Runtime session).</summary>

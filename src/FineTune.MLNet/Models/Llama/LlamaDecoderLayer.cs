@@ -35,9 +35,17 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>See <see cref="GroupedQueryAttention.EagerAttention"/>.</summary>
+    internal bool EagerAttention
+    {
+        get => self_attn.EagerAttention;
+        set => self_attn.EagerAttention = value;
+    }
+
     /// <param name="x">(B, T, C).</param>
+    /// <param name="mask">Additive (B|1, 1, T, S), or null for plain causal attention (no padding, no cache).</param>
     /// <returns>(B, T, C).</returns>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache, int layerIndex)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layerIndex)
     {
         using var scope = NewDisposeScope();
         var h = x.add(self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache, layerIndex));   // (B, T, C)

@@ -41,6 +41,19 @@ public sealed class LlamaModel : nn.Module
 
     public LlamaConfig Config { get; }
 
+    /// <summary>
+    /// HF <c>attn_implementation="eager"</c> in every layer (materialised scores) instead of the default fused
+    /// <c>scaled_dot_product_attention</c>; for comparisons and benchmarks.
+    /// </summary>
+    internal bool EagerAttention
+    {
+        get => layers.Count > 0 && layers[0].EagerAttention;
+        set
+        {
+            foreach (var layer in layers) layer.EagerAttention = value;
+        }
+    }
+
     /// <summary>The input embedding table (V, C); the output head when embeddings are tied.</summary>
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
@@ -66,7 +79,9 @@ public sealed class LlamaModel : nn.Module
         var device = x.device;
         positionIds ??= arange(past, past + t, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, t);   // (B, T)
         var (cos, sin) = rotary.CosSin(positionIds.to(device), x.dtype);                              // (B, 1, T, d)
-        var mask = CausalMask.Build(b, t, past, attentionMask, x.dtype, device);                      // (B|1, 1, T, S)
+        // Without padding or cache the mask is plain causal: attention takes is_causal and no (T, S) mask tensor.
+        var mask = attentionMask is null && past == 0 ? null : CausalMask.Build(b, t, past, attentionMask, x.dtype, device);   // (B|1, 1, T, S)
+        if (mask is not null && !EagerAttention) mask = CausalMask.UnmaskFullyMaskedRows(mask);
         var checkpoint = GradientCheckpointing && training && cache is null && is_grad_enabled();
         if (checkpoint)
         {
@@ -75,11 +90,12 @@ public sealed class LlamaModel : nn.Module
                     $"{device.type} set the LoRA dropout to 0 or turn GradientCheckpointing off.");
             if (!x.requires_grad) x.requires_grad_(true);   // frozen embeddings (LoRA): the checkpoints must still be on the graph
         }
+        Tensor[] constants = mask is null ? [cos, sin] : [cos, sin, mask];   // saved by each checkpoint until its backward
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
             x = checkpoint
-                ? ActivationCheckpoint.Apply((h, c) => layer.Forward(h, c[0], c[1], c[2], null, 0), x, cos, sin, mask)   // (B, T, C)
+                ? ActivationCheckpoint.Apply((h, c) => layer.Forward(h, c[0], c[1], c.Length > 2 ? c[2] : null, null, 0), x, constants)   // (B, T, C)
                 : layer.Forward(x, cos, sin, mask, cache, i);                                                            // (B, T, C)
         }
         return norm.forward(x).MoveToOuterDisposeScope();                                              // (B, T, C)

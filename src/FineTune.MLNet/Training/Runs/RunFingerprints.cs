@@ -6,7 +6,8 @@ using Microsoft.ML.Data;
 namespace FineTune.MLNet.Training.Runs;
 
 /// <summary>What model a run started from: a bundled name (<see cref="Bundled"/>) and/or a folder with the SHA-256 of its
-/// <c>config.json</c> and weight files (<c>*.safetensors</c>, <c>*.bin</c>, <c>*.gguf</c>), by file name.</summary>
+/// <c>config.json</c> and weight files (<c>*.safetensors</c>, <c>*.bin</c>, <c>*.gguf</c>), by file name (remembered across
+/// runs by path, size and modification time in <see cref="FileHashCache"/>, so a 7B checkpoint is read once, not on every run).</summary>
 /// <param name="Adapter">A starting adapter folder (DPO's AdapterPath) with the SHA-256 of its files, or null.</param>
 public sealed record ModelFingerprint(string Source, string? Bundled, string? Folder, IReadOnlyDictionary<string, string> Sha256,
     string? Adapter = null, IReadOnlyDictionary<string, string>? AdapterSha256 = null);
@@ -24,20 +25,24 @@ internal static class RunFingerprints
     /// <param name="bundled">The bundled model's id when <paramref name="source"/> names one, else null.</param>
     /// <param name="folder">The checkpoint folder actually read, or null (a bundled model without a folder).</param>
     /// <param name="adapter">A starting PEFT adapter folder (its adapter_config.json and weights are hashed), or null.</param>
-    public static ModelFingerprint Model(string source, string? bundled, string? folder, string? adapter = null) =>
-        new(source, bundled, folder is null ? null : Path.GetFullPath(folder), FolderHashes(folder, "config.json"),
-            adapter is null ? null : Path.GetFullPath(adapter), adapter is null ? null : FolderHashes(adapter, "adapter_config.json"));
+    /// <param name="hashes">Where file hashes are remembered by path, size and modification time (default <see cref="FileHashCache.Default"/>).</param>
+    public static ModelFingerprint Model(string source, string? bundled, string? folder, string? adapter = null, FileHashCache? hashes = null)
+    {
+        hashes ??= FileHashCache.Default;
+        return new(source, bundled, folder is null ? null : Path.GetFullPath(folder), FolderHashes(folder, "config.json", hashes),
+            adapter is null ? null : Path.GetFullPath(adapter), adapter is null ? null : FolderHashes(adapter, "adapter_config.json", hashes));
+    }
 
     /// <summary>The training set and, when given, the validation set.</summary>
     public static IReadOnlyList<DataFingerprint> DataSets(IDataView training, IDataView? validation, IReadOnlyList<string> columns) =>
         validation is null ? [Data("training", training, columns)] : [Data("training", training, columns), Data("validation", validation, columns)];
 
-    private static SortedDictionary<string, string> FolderHashes(string? folder, string configFile)
+    private static SortedDictionary<string, string> FolderHashes(string? folder, string configFile, FileHashCache cache)
     {
         var hashes = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (folder is null || !Directory.Exists(folder)) return hashes;
         var files = WeightPatterns.SelectMany(p => Directory.EnumerateFiles(folder, p)).Prepend(Path.Combine(folder, configFile)).Where(File.Exists).Distinct();
-        foreach (var file in files) hashes[Path.GetFileName(file)] = FileSha256(file);
+        foreach (var file in files) hashes[Path.GetFileName(file)] = cache.Sha256(file);
         return hashes;
     }
 

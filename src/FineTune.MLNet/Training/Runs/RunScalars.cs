@@ -33,6 +33,10 @@ internal static class RunScalars
     private static void AddMetrics(List<RunScalar> list, TrainingProgress p, string prefix)
     {
         if (p.Metrics is null) return;
-        foreach (var (name, value) in p.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) list.Add(new(name, prefix + name, value));
+        // A task metric named like one of the loop's (DPO's own "loss") is not written twice: a JSON line with a repeated key is invalid input to every strict reader.
+        foreach (var (name, value) in p.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!list.Exists(s => s.Key == name)) list.Add(new(name, prefix + name, value));
+        }
     }
 }
