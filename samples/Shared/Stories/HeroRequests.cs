@@ -1,42 +1,71 @@
+using FineTune.MLNet.Training.Tasks.Sft;
+using System.Text.RegularExpressions;
+
 /// <summary>
-/// The hero-following task, built from real stories: a story whose first sentence introduces an animal becomes the
-/// answer to "Write a story about an animal that uses the words X, Y and Z." (then a line break), one that introduces a child (girl, boy)
-/// the answer to "... about a child ..."; the three words come from its opening as in <see cref="StoryRequests"/>,
-/// never a hero word (they make every request, and so every greedy story, different). A model that follows the request
-/// introduces the requested kind of hero in its first sentence; one that ignores it writes the same kind either way.
+/// The hero-following task, built from real stories: a story that opens "Once upon a time, there was a little dog ..."
+/// answers the request "Write a story about a dog." (then a line break). A model that follows the request, given the
+/// request and the story's common first words <see cref="Opening"/>, names the requested hero next; the base model,
+/// which does not read requests, writes "a little girl" for every one (so it follows only the girl requests). The score
+/// counts, per request, whether the first sentence of the continuation names the hero and whether the rest of the
+/// story names it again (the story stays about it).
 /// </summary>
-public static class HeroRequests
+public static partial class HeroRequests
 {
-    /// <summary>Text between the request and the story: a plain line break. (With "Request: ...\nStory: " the base model
-    /// continues the "Re" of "Request" as a name, "Remy, what is that?", and never starts a story; after a plain
-    /// sentence and a line break it writes a story.)</summary>
+    /// <summary>Text between the request and the story: a plain line break (after a plain sentence and a line break the
+    /// base model writes a story; after "Request: ...\nStory: " it continued the "Re" as a name).</summary>
     public const string Separator = "\n";
 
-    /// <summary>One request per story that has three requestable words (see <see cref="StoryRequests.Build"/>).</summary>
-    public static IReadOnlyList<HeroRequest> Build(IReadOnlyList<string> stories, IReadOnlyList<string> corpus)
+    /// <summary>The first words of every evaluated story (all the bundled stories open so); the hero comes next.</summary>
+    public const string Opening = "Once upon a time, there was";
+
+    /// <summary>One request per story; with <paramref name="fitTo"/>, each story is cut at a word boundary to the longest
+    /// opening whose training example (request, separator, story) fits the builder's MaxLength. Uncut, a longer story
+    /// would lose its request instead: SFT truncation keeps the response and drops the context before it.</summary>
+    public static IReadOnlyList<HeroRequest> Build(IReadOnlyList<HeroStory> stories, SftExampleBuilder? fitTo = null) =>
+        stories.Select(s => new HeroRequest(s.Hero, fitTo is null ? s.Story : CutToFit(fitTo, Prompt(s.Hero), s.Story))).ToList();
+
+    /// <summary>The longest opening of <paramref name="story"/>, cut before a whitespace, whose example with
+    /// <paramref name="prompt"/> is not truncated.</summary>
+    public static string CutToFit(SftExampleBuilder builder, string prompt, string story)
     {
-        var requests = StoryRequests.Build(stories, corpus, exclude: HeroKinds.All)
-            .Select(r => new HeroRequest(HeroKinds.Of(r.Story), r.Words, r.Story)).ToList();
-        var odd = requests.FirstOrDefault(r => r.Hero == HeroKind.Neither);
-        return odd is null ? requests : throw new InvalidDataException($"A story has neither an animal nor a child hero in its first sentence: '{odd.Story[..Math.Min(80, odd.Story.Length)]}...'.");
+        if (!builder.FromPair(prompt, story).Truncated) return story;
+        var cuts = Whitespace().Matches(story).Select(m => m.Index).ToList();
+        int low = -1, high = cuts.Count;   // cuts[low] fits (or -1: none found yet), cuts[high] does not
+        while (high - low > 1)
+        {
+            var mid = (low + high) / 2;
+            if (builder.FromPair(prompt, story[..cuts[mid]]).Truncated) high = mid; else low = mid;
+        }
+        return low >= 0 ? story[..cuts[low]] : throw new ArgumentException($"Not even the first word of the story fits after the prompt '{prompt}' (MaxLength too small).", nameof(builder));
     }
 
-    /// <summary>The prompt of a request.</summary>
-    public static string Prompt(HeroKind hero, IReadOnlyList<string> words) =>
-        $"Write a story about {(hero == HeroKind.Animal ? "an animal" : "a child")} that uses the words {string.Join(", ", words.Take(words.Count - 1))} and {words[^1]}.";
+    /// <summary>The request for a hero: "Write a story about a dog." / "... an elephant."</summary>
+    public static string Prompt(string hero) => $"Write a story about {("aeiou".Contains(hero[0]) ? "an" : "a")} {hero}.";
 
-    /// <summary>The heroes of the texts by request kind.</summary>
-    public static HeroCounts Count(IReadOnlyList<HeroRequest> requests, IReadOnlyList<string> texts)
+    /// <summary>Whether a continuation of <see cref="Opening"/> names <paramref name="hero"/> in its first sentence, and
+    /// again after it (whole words, case-insensitive, a plural "s" allowed).</summary>
+    public static (bool Named, bool Again) Follows(string hero, string continuation)
     {
-        if (requests.Count != texts.Count) throw new ArgumentException($"{requests.Count} requests but {texts.Count} texts.", nameof(texts));
-        int askedAnimal = 0, animalWhenAsked = 0, childWhenAnimalAsked = 0, askedChild = 0, childWhenAsked = 0, animalWhenChildAsked = 0;
+        var end = continuation.IndexOfAny(['.', '!', '?']);
+        var (first, rest) = end < 0 ? (continuation, "") : (continuation[..end], continuation[(end + 1)..]);
+        return (Names(first, hero), Names(rest, hero));
+    }
+
+    /// <summary>Counts over held-out requests, split into girl / boy requests, other heroes seen in training, and unseen ones.</summary>
+    public static HeroCounts Count(IReadOnlyList<HeroRequest> requests, IReadOnlyList<string> continuations, IReadOnlySet<string> trainingHeroes)
+    {
+        if (requests.Count != continuations.Count) throw new ArgumentException($"{requests.Count} requests but {continuations.Count} continuations.", nameof(continuations));
+        var c = new int[3, 3];   // [group: girl/boy, seen, unseen; total, named, named again]
         for (var i = 0; i < requests.Count; i++)
         {
-            var hero = HeroKinds.Of(texts[i]);
-            if (requests[i].Hero == HeroKind.Animal) { askedAnimal++; animalWhenAsked += hero == HeroKind.Animal ? 1 : 0; childWhenAnimalAsked += hero == HeroKind.Child ? 1 : 0; }
-            else { askedChild++; childWhenAsked += hero == HeroKind.Child ? 1 : 0; animalWhenChildAsked += hero == HeroKind.Animal ? 1 : 0; }
+            var hero = requests[i].Hero;
+            var g = hero is "girl" or "boy" ? 0 : trainingHeroes.Contains(hero) ? 1 : 2;
+            var (named, again) = Follows(hero, continuations[i]);
+            c[g, 0]++;
+            c[g, 1] += named ? 1 : 0;
+            c[g, 2] += named && again ? 1 : 0;
         }
-        return new HeroCounts(askedAnimal, animalWhenAsked, childWhenAnimalAsked, askedChild, childWhenAsked, animalWhenChildAsked);
+        return new HeroCounts(new(c[0, 0], c[0, 1], c[0, 2]), new(c[1, 0], c[1, 1], c[1, 2]), new(c[2, 0], c[2, 1], c[2, 2]));
     }
 
     /// <summary>95% Wilson score interval of k successes in n trials.</summary>
@@ -47,21 +76,30 @@ public static class HeroRequests
         double p = k / (double)n, d = 1 + z * z / n, c = (p + z * z / (2 * n)) / d, h = z * Math.Sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
         return (Math.Max(0, c - h), Math.Min(1, c + h));
     }
+
+    private static bool Names(string text, string hero) =>
+        Letters().Matches(text.ToLowerInvariant()).Any(m => m.Value == hero || m.Value == hero + "s" || m.Value == hero + "es");
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex("[a-z]+")]
+    private static partial Regex Letters();
 }
 
-/// <summary>A request (the kind of hero, three words) with its reference story.</summary>
-public sealed record HeroRequest(HeroKind Hero, IReadOnlyList<string> Words, string Story) : IStoryRequest
+/// <summary>A request for a hero with its reference story.</summary>
+public sealed record HeroRequest(string Hero, string Story) : IStoryRequest
 {
-    public string Prompt => HeroRequests.Prompt(Hero, Words);
+    public string Prompt => HeroRequests.Prompt(Hero);
 }
 
-/// <summary>
-/// First-sentence heroes of the texts by request kind. <see cref="Followed"/>: texts whose hero is the requested kind.
-/// A model that ignores the request writes the same kind for both requests; its animal rate when asked for an animal
-/// equals its animal rate when asked for a child.
-/// </summary>
-public sealed record HeroCounts(int AskedAnimal, int AnimalWhenAsked, int ChildWhenAnimalAsked, int AskedChild, int ChildWhenAsked, int AnimalWhenChildAsked)
+/// <summary>Requests of one group, how many continuations named the hero in the first sentence, and how many also later.</summary>
+public sealed record HeroGroup(int Total, int Named, int NamedAgain);
+
+/// <summary>The task counts by group: girl / boy requests (what the base writes anyway), other heroes seen in training, unseen heroes.</summary>
+public sealed record HeroCounts(HeroGroup GirlBoy, HeroGroup Seen, HeroGroup Unseen)
 {
-    public int Total => AskedAnimal + AskedChild;
-    public int Followed => AnimalWhenAsked + ChildWhenAsked;
+    public int Total => GirlBoy.Total + Seen.Total + Unseen.Total;
+    public int Named => GirlBoy.Named + Seen.Named + Unseen.Named;
+    public int NamedAgain => GirlBoy.NamedAgain + Seen.NamedAgain + Unseen.NamedAgain;
 }
