@@ -22,7 +22,7 @@ using Microsoft.ML;
 var arg = ParseArgs(args);
 var model = arg.GetValueOrDefault("model", "tinystories-260k");
 var output = arg.GetValueOrDefault("output", Path.Combine(Path.GetTempPath(), "story-requests-lora"));
-var epochs = Int("epochs", 4);
+var epochs = Int("epochs", 2);
 var patience = Int("patience", 1);
 var rank = Int("rank", 8);
 var maxLength = Int("max-length", 80);

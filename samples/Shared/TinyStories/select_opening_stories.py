@@ -7,7 +7,7 @@
    Held-out and validation stories open exactly "Once upon a time, there was " (the demo's evaluation prompt ends
    with these words, so they are a true prefix of every held-out story); training has all the forms.
    Held-out set (60): the first 6 girl and 4 boy stories, then for every other hero with two or more stories its last
-   one for the first 35 such heroes (the others stay in training: a hero seen in training), then 15 heroes with a
+   such one for the first 35 such heroes (the others stay in training: a hero seen in training), then 15 heroes with a
    single story (never seen in training). Validation (40): the same rule on what is left (4 girl, 3 boy, 25 seen
    heroes, then 8 that are neither in training nor in the held-out set). Training: the rest. The file lists training, validation, held-out,
    in that order; OpeningStories.cs splits it by the counts written in the first line.
