@@ -62,6 +62,7 @@ internal static class LoraOverhead
         values["piece_rand_s"] = BestOf(rounds, () => rand_like(x));
         values["piece_randint_u8_s"] = BestOf(rounds, () => randint_like(x, 0, 256, dtype: ScalarType.Byte));
         values["piece_mask_mul_s"] = BestOf(rounds, () => x.mul(rand_like(x).ge_(0.1)).div_(0.9));
+        values["piece_mask_dropout01_s"] = BestOf(rounds, () => FineTune.MLNet.Modules.MaskDropout.Apply(x, 0.1, true));
         values["piece_adapter_matmuls_s"] = BestOf(rounds, () => nn.functional.linear(nn.functional.linear(x, a), bw));
         values["piece_add_scaled_s"] = BestOf(rounds, () => nn.functional.linear(x, w, bias).add_(x, alpha: 2.0));
         return new ScenarioResult("lora-overhead", values);
