@@ -6,7 +6,7 @@ using Xunit;
 
 namespace FineTune.MLNet.Tests.Sft;
 
-/// <summary>MaxLength: the prompt is cut from the left after BOS, then the response from its end.</summary>
+/// <summary>MaxLength: the prompt is cut from the left after BOS down to half the window, then the response from its end.</summary>
 public class SftTruncationTests
 {
     private const int I = CausalLmLoss.IgnoreIndex;
@@ -35,11 +35,14 @@ public class SftTruncationTests
     }
 
     [Fact]
-    public void ResponseExactlyFillingTheRoomLeavesOnlyBos()
+    public void ALongResponseNeverPushesTheRequestOutOfTheWindow()
     {
+        // Window 6: half of it (3 tokens, BOS included) stays context, the response gets the other 3 and loses its end.
         var example = Build(6);
-        Assert.Equal([1, 261, 73, 282, 4, 203], example.InputIds);
-        Assert.Equal([I, 261, 73, 282, 4, 203], example.Labels);
+        Assert.True(example.Truncated);
+        Assert.Equal([1, 88, 203, 261, 73, 282], example.InputIds);
+        Assert.Equal([I, I, I, 261, 73, 282], example.Labels);
+        Assert.DoesNotContain(ChatMl.EosId!.Value, example.InputIds);
     }
 
     [Fact]
@@ -47,9 +50,24 @@ public class SftTruncationTests
     {
         var example = Build(4);
         Assert.True(example.Truncated);
-        Assert.Equal([1, 261, 73, 282], example.InputIds);
-        Assert.Equal([I, 261, 73, 282], example.Labels);
+        Assert.Equal([1, 203, 261, 73], example.InputIds);
+        Assert.Equal([I, I, 261, 73], example.Labels);
         Assert.DoesNotContain(ChatMl.EosId!.Value, example.InputIds);
+    }
+
+    [Fact]
+    public void AShortRequestSurvivesAResponseFarLongerThanTheWindow()
+    {
+        var builder = new SftExampleBuilder(ChatMl, new SftDataOptions { MaxLength = 32 });
+        var full = builder.FromPair("hi", "the answer");                      // 21 prompt ids (BOS first) + 5
+        var promptIds = full.InputIds[..21];
+        var example = builder.FromPair("hi", string.Join(" ", Enumerable.Repeat("the answer", 40)));
+        Assert.True(example.Truncated);
+        Assert.Equal(32, example.Length);
+        // Half the window (16 tokens) stays context: BOS and the request's last 15 tokens; then 16 tokens of the reply.
+        Assert.Equal(promptIds[..1].Concat(promptIds[^15..]), example.InputIds[..16]);
+        Assert.Equal(16, example.SupervisedTokenCount);
+        Assert.Equal(full.InputIds[21..24], example.InputIds[16..19]);            // "the answer": the reply starts as untruncated
     }
 
     [Fact]
