@@ -25,8 +25,9 @@ public static partial class StoryRequests
         "will", "with", "would", "your", "yours", "around", "through", "really", "thing", "things", "felt", "feel",
     };
 
-    /// <summary>One request per story; <paramref name="corpus"/> gives the document frequencies (all bundled stories).</summary>
-    public static IReadOnlyList<StoryRequest> Build(IReadOnlyList<string> stories, IReadOnlyList<string> corpus, int seed = 1)
+    /// <summary>One request per story; <paramref name="corpus"/> gives the document frequencies (all bundled stories);
+    /// words in <paramref name="exclude"/> are never requested.</summary>
+    public static IReadOnlyList<StoryRequest> Build(IReadOnlyList<string> stories, IReadOnlyList<string> corpus, int seed = 1, IReadOnlySet<string>? exclude = null)
     {
         var df = corpus.SelectMany(s => Words(s).Distinct()).GroupBy(w => w).ToDictionary(g => g.Key, g => g.Count());
         var maxDf = Math.Max(2, corpus.Count / 5);
@@ -34,7 +35,7 @@ public static partial class StoryRequests
         for (var i = 0; i < stories.Count; i++)
         {
             var inOrder = WordPattern().Matches(stories[i]).Take(OpeningWords).Select(m => m.Value).Where(w => w == w.ToLowerInvariant()).Distinct()
-                .Where(w => w.Length >= 4 && !FunctionWords.Contains(w) && df.GetValueOrDefault(w) <= maxDf).ToList();
+                .Where(w => w.Length >= 4 && !FunctionWords.Contains(w) && exclude?.Contains(w) != true && df.GetValueOrDefault(w) <= maxDf).ToList();
             if (inOrder.Count < 3) continue;
             var rng = new Random(seed * 100_003 + i);
             var picked = inOrder.OrderBy(_ => rng.Next()).Take(3).ToHashSet();
@@ -71,7 +72,7 @@ public static partial class StoryRequests
 }
 
 /// <summary>A request (three words) with its reference story.</summary>
-public sealed record StoryRequest(IReadOnlyList<string> Words, string Story)
+public sealed record StoryRequest(IReadOnlyList<string> Words, string Story) : IStoryRequest
 {
     public string Prompt => StoryRequests.Prompt(Words);
 }

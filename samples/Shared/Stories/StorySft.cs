@@ -10,7 +10,7 @@ using Microsoft.ML;
 
 /// <summary>
 /// The story-request SFT recipe the demos and the smoke test share: the prompt format, the LoRA options, and the
-/// evaluation (requested-word inclusion of greedy stories, perplexity of the reference stories given their requests,
+/// evaluation (greedy stories for the task metric, perplexity of the reference stories given their requests,
 /// perplexity of plain held-out stories).
 /// </summary>
 public static class StorySft
@@ -22,9 +22,11 @@ public static class StorySft
     /// cut to 128 tokens (the requested words are in its opening; keeps a 2-core run short).</summary>
     public static SftDataOptions Data { get; } = new() { MaxLength = 128, UseChatTemplate = false, Separator = StoryRequests.Separator };
 
-    /// <summary>LoRA r=8 on every linear layer of the decoder (QLoRA when <paramref name="qlora"/>).</summary>
+    /// <summary>LoRA r=8 on every linear layer of the decoder (QLoRA when <paramref name="qlora"/>); sequences cut to
+    /// <paramref name="maxLength"/> tokens (prompt and story); <paramref name="separator"/> between request and story; no
+    /// EOS after the story when <paramref name="appendEos"/> is false (stories cut to fit, which do not end there).</summary>
     public static LoraFineTuneOptions Options(string model, int epochs, double learningRate, bool qlora = false, int? patience = null,
-        IProgress<TrainingProgress>? progress = null, int rank = 8) => new()
+        IProgress<TrainingProgress>? progress = null, int rank = 8, int maxLength = 128, string separator = StoryRequests.Separator, bool appendEos = true) => new()
     {
         Model = model,
         PromptColumnName = PromptColumn,
@@ -37,7 +39,7 @@ public static class StorySft
         WarmupRatio = 0.05,
         EarlyStoppingPatience = patience,
         Seed = 42,
-        Data = Data,
+        Data = Data with { MaxLength = maxLength, Separator = separator, AppendEos = appendEos },
         Generation = Greedy(80),
         InferenceBatchSize = 20,
         Progress = progress,
@@ -46,26 +48,41 @@ public static class StorySft
     /// <summary>Greedy decoding that stops at EOS or at the BOS that starts a new story (llama2.c models emit BOS between stories).</summary>
     public static GenerationOptions Greedy(int maxNewTokens) => new() { MaxNewTokens = maxNewTokens, EosTokenIds = [2, 1] };
 
-    public static IDataView ToDataView(IReadOnlyList<StoryRequest> requests) =>
+    public static IDataView ToDataView(IReadOnlyList<IStoryRequest> requests) =>
         new InMemoryTextDataView([PromptColumn, StoryColumn], [requests.Select(r => r.Prompt).ToArray(), requests.Select(r => r.Story).ToArray()]);
 
-    /// <summary>Scores a fitted model (its base when <paramref name="disableAdapters"/>) on held-out requests and plain stories.</summary>
-    public static StoryScores Evaluate(LoraFineTuneTransformer fitted, string label, IReadOnlyList<StoryRequest> test, IReadOnlyList<string> general,
-        GenerationOptions generation, bool disableAdapters = false)
+    /// <summary>Scores a fitted model (its base when <paramref name="disableAdapters"/>) on held-out requests and plain
+    /// stories. The greedy stories answer the request alone, or, with <paramref name="opening"/>, continue the request
+    /// and the first words of the story (as in training: see <see cref="OpeningIds"/>).</summary>
+    public static StoryScores Evaluate(LoraFineTuneTransformer fitted, string label, IReadOnlyList<IStoryRequest> test, IReadOnlyList<string> general,
+        GenerationOptions generation, bool disableAdapters = false, string? opening = null)
     {
-        var evaluator = new SftEvaluator(fitted.Model, fitted.Tokenizer, new SftExampleBuilder(fitted.Tokenizer, fitted.Settings.Data), batchSize: 20);
+        var builder = new SftExampleBuilder(fitted.Tokenizer, fitted.Settings.Data);
+        var evaluator = new SftEvaluator(fitted.Model, fitted.Tokenizer, builder, batchSize: 20);
         var sets = new SftEvaluationSets
         {
             PerplexityPairs = test.Select(r => (r.Prompt, r.Story)).ToList(),
-            QuestionAnswers = test.Select(r => new QuestionAnswer(r.Prompt, r.Story)).ToList(),
+            QuestionAnswers = opening is null ? test.Select(r => new QuestionAnswer(r.Prompt, r.Story)).ToList() : null,
             GeneralText = general,
         };
         var e = evaluator.Evaluate(sets, generation, disableAdapters);
-        var stories = e.Generation!.Predictions;
-        var (wordRate, allRate) = StoryRequests.InclusionRates(test, stories);
-        return new StoryScores(label, wordRate, allRate, e.Perplexity!.Perplexity, e.GeneralText!.Perplexity, e.Generation.Scores.RougeL, stories);
+        if (opening is null)
+            return new StoryScores(label, e.Perplexity!.Perplexity, e.GeneralText!.Perplexity, e.Generation!.Scores.RougeL, e.Generation.Predictions);
+        using var adapters = disableAdapters ? fitted.Model.DisableAdapters() : null;
+        var ids = test.Select(r => (IReadOnlyList<int>)OpeningIds(builder, fitted.Tokenizer.EosId, r.Prompt, opening)).ToList();
+        var continuations = fitted.Generator.GenerateFromIds(ids, generation).Select(g => g.Text).ToList();
+        return new StoryScores(label, e.Perplexity!.Perplexity, e.GeneralText!.Perplexity, double.NaN, continuations);
+    }
+
+    /// <summary>The token ids of a training example whose story is just <paramref name="opening"/> (request, separator,
+    /// opening encoded as the story is in training; without the appended EOS), so generation continues the opening
+    /// exactly where a training story goes on.</summary>
+    public static int[] OpeningIds(SftExampleBuilder builder, int? eos, string prompt, string opening)
+    {
+        var ids = builder.FromPair(prompt, opening).InputIds;
+        return ids.Length > 0 && ids[^1] == eos ? ids[..^1] : ids;
     }
 }
 
-/// <summary>One row of the comparison table.</summary>
-public sealed record StoryScores(string Label, double WordRate, double AllRate, double StoryPerplexity, double GeneralPerplexity, double RougeL, IReadOnlyList<string> Stories);
+/// <summary>One row of the comparison table: perplexities and the greedy stories (the task metric is the caller's).</summary>
+public sealed record StoryScores(string Label, double StoryPerplexity, double GeneralPerplexity, double RougeL, IReadOnlyList<string> Stories);

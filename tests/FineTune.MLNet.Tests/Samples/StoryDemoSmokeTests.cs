@@ -1,5 +1,8 @@
 using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Tests.Checkpoints;
+using FineTune.MLNet.Models.Pretrained;
+using FineTune.MLNet.Tokenization.HuggingFace;
+using FineTune.MLNet.Training.Tasks.Sft;
 using Microsoft.ML;
 using Xunit;
 
@@ -30,6 +33,61 @@ public sealed class StoryDemoSmokeTests
         Assert.Equal((1.0, 1.0), StoryRequests.InclusionRates(requests, requests.Select(r => r.Story).ToList()));
         Assert.Equal(requests.Select(r => r.Prompt), StoryRequests.Build(Corpus.Train, AllStories).Select(r => r.Prompt));
         Assert.Equal(0, StoryRequests.Included(requests[0].Words, "Nothing requested here."));
+    }
+
+    [Fact]
+    public void Hero_requests_ask_for_the_hero_their_real_story_opens_with_and_the_held_out_set_is_balanced()
+    {
+        var stories = OpeningStories.Load(OpeningStories.BundledPath);
+        Assert.Equal((561, 40, 60), (stories.Train.Count, stories.Validation.Count, stories.Test.Count));
+        var all = stories.Train.Concat(stories.Validation).Concat(stories.Test).ToList();
+        Assert.Empty(all.Select(s => s.Story).Intersect(Corpus.General));             // the forgetting check stays held out
+        Assert.All(all, s => Assert.StartsWith("Once upon a time", s.Story, StringComparison.Ordinal));
+        Assert.All(stories.Validation.Concat(stories.Test), s => Assert.StartsWith(HeroRequests.Opening + " a", s.Story, StringComparison.Ordinal));
+
+        var test = HeroRequests.Build(stories.Test);
+        var references = HeroRequests.Count(test, test.Select(r => r.Story).ToList(), stories.TrainingHeroes);
+        Assert.Equal((6 + 4, 35, 15), (references.GirlBoy.Total, references.Seen.Total, references.Unseen.Total));
+        Assert.Equal(test.Count, references.Named);                                   // every real story names its hero in sentence 1
+        Assert.InRange(references.NamedAgain, 40, 50);                               // the others go on with the hero's name (Lily, Beep)
+        Assert.Equal("Write a story about a dog.", HeroRequests.Prompt("dog"));
+        Assert.Equal("Write a story about an elephant.", HeroRequests.Prompt("elephant"));
+
+        // A model that ignores the request and always writes a little girl follows exactly the girl requests.
+        var alwaysGirl = HeroRequests.Count(test, test.Select(_ => " a little girl named Lily. Lily had a dog.").ToList(), stories.TrainingHeroes);
+        Assert.Equal((6, 0, 0, 0), (alwaysGirl.GirlBoy.Named, alwaysGirl.Seen.Named, alwaysGirl.Unseen.Named, alwaysGirl.NamedAgain));
+        Assert.Equal((true, true), HeroRequests.Follows("fox", " two foxes. The fox ran."));
+        Assert.Equal((false, true), HeroRequests.Follows("dog", " a girl. She had a dog."));      // only sentence 1 names the hero
+        Assert.Equal((false, false), HeroRequests.Follows("cat", " a catapult."));                // whole words
+    }
+
+    [Fact]
+    public void The_evaluation_prompt_is_the_training_example_cut_after_the_opening()
+    {
+        var ml = new MLContext(seed: 1);
+        var stories = OpeningStories.Load(OpeningStories.BundledPath);
+        var options = StorySft.Options("tinystories-260k", epochs: 1, learningRate: 1e-3, separator: HeroRequests.Separator, maxLength: 64, appendEos: false) with { BatchSize = 4 };
+        var builder = new SftExampleBuilder(HfTokenizer.FromFolder(PretrainedDecoders.ResolveFolder("tinystories-260k")), options.Data);
+        var request = HeroRequests.Build(stories.Test, builder)[^1];
+        var uncut = HeroRequests.Build(stories.Test)[^1];
+        Assert.StartsWith(request.Story, uncut.Story, StringComparison.Ordinal);
+        Assert.False(builder.FromPair(request.Prompt, request.Story).Truncated);      // cut to fit: the request stays in the example
+        var nextWord = uncut.Story.IndexOf(' ', request.Story.Length + 1);
+        Assert.True(builder.FromPair(request.Prompt, uncut.Story[..nextWord]).Truncated, "one more word does not fit");
+        // Uncut, the 64-token example keeps the story and loses the request (SFT truncation drops the context first).
+        var requestIds = builder.FromPair(request.Prompt, request.Story).InputIds[..8];
+        Assert.NotEqual(requestIds, builder.FromPair(uncut.Prompt, uncut.Story).InputIds[..8]);
+        using var fitted = ml.Transforms.LoraFineTune(options).Fit(StorySft.ToDataView(HeroRequests.Build(stories.Train.Take(4).ToList(), builder)));
+        var training = builder.FromPair(request.Prompt, request.Story).InputIds;
+        var prompt = StorySft.OpeningIds(builder, fitted.Tokenizer.EosId, request.Prompt, HeroRequests.Opening);
+        Assert.True(request.Story.StartsWith(HeroRequests.Opening, StringComparison.Ordinal), request.Story[..40]);
+        Assert.Equal(training[..prompt.Length], prompt);                               // the same tokens as in training
+        Assert.Equal(fitted.PromptIds(request.Prompt), prompt[..fitted.PromptIds(request.Prompt).Length]);
+        Assert.True(prompt.Length > fitted.PromptIds(request.Prompt).Length + 4, "the opening adds its tokens");
+
+        var scores = StorySft.Evaluate(fitted, "base", [request], Corpus.General.Take(2).ToList(), StorySft.Greedy(12), disableAdapters: true, opening: HeroRequests.Opening);
+        Assert.Contains("girl", scores.Stories[0], StringComparison.Ordinal);         // the base writes its little girl
+        Assert.InRange(scores.GeneralPerplexity, 1.5, 20);
     }
 
     [Fact]
