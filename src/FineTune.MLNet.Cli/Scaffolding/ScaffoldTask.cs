@@ -16,11 +16,11 @@ internal sealed record ScaffoldTask(string Name, string Description, IReadOnlyLi
         ]),
         new("sft", "LoRA supervised fine-tuning of the bundled tinystories-260k decoder, then generation",
         [
-            ("Program.cs", "sft/Program.cs"), ("README.md", "sft/README.md"), ("data/train.csv", "data/story_continuations.csv"),
+            ("Program.cs", "sft/Program.cs"), ("StoryGeneration.cs", "common/StoryGeneration.cs"), ("README.md", "sft/README.md"), ("data/train.csv", "data/story_continuations.csv"),
         ]),
         new("dpo", "DPO preference alignment of the bundled tinystories-260k decoder, then generation",
         [
-            ("Program.cs", "dpo/Program.cs"), ("README.md", "dpo/README.md"), ("data/train.csv", "data/story_preferences.csv"),
+            ("Program.cs", "dpo/Program.cs"), ("StoryGeneration.cs", "common/StoryGeneration.cs"), ("README.md", "dpo/README.md"), ("data/train.csv", "data/story_preferences.csv"),
         ]),
     ];
 

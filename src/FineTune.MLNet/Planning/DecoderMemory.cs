@@ -11,6 +11,18 @@ namespace FineTune.MLNet.Planning;
 /// keeps (per token and layer, <see cref="ActivationFloatsPerToken"/>; with activation checkpointing one float32
 /// hidden state per layer plus one layer recomputed), the gradients of one layer's activations that its backward holds
 /// while the earlier layers' are still kept, and one chunk of the fused head's logits.
+/// <para>
+/// QLoRA's extra term (<see cref="Nf4OutputFloatsPerToken"/>): measured 2026-12-03 (<c>PlanCliTests</c>, tinystories-260k,
+/// batch 8 × 128 tokens, rank 4), QLoRA's peak RSS added was 84.3-84.5 MiB against an estimate of 61.6 without it (1.37),
+/// LoRA's 70.8 against 62.3 (1.14). The QLoRA-only tensors are far too small to explain 14 MiB: NF4 weights ~0.1 MiB,
+/// the dequantized largest projection (64 × 172 floats) ~43 KiB in the forward and again in the backward, absmax
+/// tables bytes, the float copy quantized at load ~1 MiB. First-use costs were tried: warming up QLoRA as well as LoRA
+/// before measuring lowered QLoRA to 80.0 MiB (LoRA 67.8 in that run), so ~4 MiB. What fits the rest is one float per
+/// token per projection output per layer (600 floats here, 11.7 MiB at 1,024 tokens × 5 layers): the outputs of the
+/// <c>Nf4MatMul</c> autograd functions (a TorchSharp custom <c>autograd.Function</c> node) stay alive until the backward,
+/// where a built-in linear's output is freed once the LoRA sum has read it. With the term the estimate is 75.7 MiB
+/// (ratio 1.11, like LoRA's). Inferred from the fit, not traced in TorchSharp's source; recheck at a second size.
+/// </para>
 /// </summary>
 public static class DecoderMemory
 {
@@ -39,6 +51,7 @@ public static class DecoderMemory
     {
         double h = c.HiddenSize, q = (double)c.NumAttentionHeads * c.EffectiveHeadDim, kv = (double)c.KeyValueHeads * c.EffectiveHeadDim, i = c.IntermediateSize;
         double floats = 8 * h + 6 * q + 4 * kv + 4 * i + c.NumAttentionHeads;
+        if (m.Quantized) floats += Nf4OutputFloatsPerToken(c);
         if (m.Rank is { } r)
         {
             var settings = new LoraSettings { Rank = r, TargetModules = targets };
@@ -46,6 +59,12 @@ public static class DecoderMemory
         }
         return floats;
     }
+
+    /// <summary>
+    /// QLoRA only: the outputs of the layer's <c>Nf4MatMul</c> functions (q, k, v, o, gate, up, down: one float per output
+    /// feature and token), which stay alive until the backward (measured, see the class remarks).
+    /// </summary>
+    public static double Nf4OutputFloatsPerToken(LlamaConfig c) => Projections(c).Sum(p => (double)p.Out);
 
     /// <summary>The estimate for <paramref name="sequences"/> rows of <paramref name="sequenceLength"/> tokens per micro-batch (DPO: two per pair).</summary>
     public static MemoryEstimate Estimate(LlamaConfig c, TrainingMethod m, IReadOnlyList<string> targets, int sequences, int sequenceLength, bool gradientCheckpointing)

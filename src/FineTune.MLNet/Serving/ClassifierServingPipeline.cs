@@ -39,6 +39,9 @@ public sealed class ClassifierServingPipeline
     /// <summary>Its input schema: the String column <see cref="ServingColumns.Text"/> (and <see cref="ServingColumns.SecondText"/> for pairs).</summary>
     public DataViewSchema InputSchema { get; }
 
+    /// <summary>Whether it classifies sentence pairs: its input schema has <see cref="ServingColumns.SecondText"/> (use <see cref="CreatePairPredictionEngine"/>).</summary>
+    public bool IsSentencePair => InputSchema.GetColumnOrNull(ServingColumns.SecondText) is not null;
+
     /// <summary>Builds the pipeline of <paramref name="classifier"/> (sentence pairs when <see cref="ServingPipelineOptions.SentencePair"/>).</summary>
     public static ClassifierServingPipeline Create(MLContext mlContext, FineTunedTextClassifier classifier, ServingPipelineOptions? options = null)
     {

@@ -81,7 +81,7 @@ public sealed class NewProjectTests
         Assert.Contains("<PackageReference Include=\"FineTune.MLNet\" Version=\"1.2.0-preview.1\" />", csproj);
         Assert.DoesNotContain("ProjectReference", csproj);
         var files = Directory.EnumerateFiles(Path.Combine(root, "app"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(["app/Arguments.cs", "app/Program.cs", "app/README.md", "app/app.csproj", "app/data/train.csv"], files);
+        Assert.Equal(["app/Arguments.cs", "app/Program.cs", "app/README.md", "app/StoryGeneration.cs", "app/app.csproj", "app/data/train.csv"], files);
         foreach (var file in files) Assert.DoesNotContain("{{", File.ReadAllText(Path.Combine(root, file)));
         Assert.StartsWith("Prompt,Response\n", File.ReadAllText(Path.Combine(root, "app", "data", "train.csv")));
     }

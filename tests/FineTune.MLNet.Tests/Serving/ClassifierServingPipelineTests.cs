@@ -113,6 +113,25 @@ public sealed class ClassifierServingPipelineTests
     }
 
     [Fact]
+    public void PredictRejectsASecondTextForASingleTextModel()
+    {
+        using var classifier = FineTunedTextClassifier.Load(NamedLabelFolder());
+        var zip = Path.Combine(TestTempRoot.NewFolder("serving-single"), "m.zip");
+        var pipeline = ClassifierServingPipeline.Create(new MLContext(), classifier);
+        Assert.False(pipeline.IsSentencePair);
+        pipeline.Save(zip);
+
+        var (code, stdout, stderr) = CliRunner.Run("predict", "--model", zip, "--text", "good", "--second-text", "bad");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("--second-text: this model classifies single texts (its input has only Text, no SecondText)", stderr);
+
+        (code, _, stderr) = CliRunner.Run("predict", "--model", zip, "--test", "unused.tsv", "--second-text-column", "b");
+        Assert.Equal(2, code);
+        Assert.Contains("--second-text-column: this model classifies single texts", stderr);
+    }
+
+    [Fact]
     public void Int8PipelineIsSmallerAndStaysCloseToTorchSharp()
     {
         using var classifier = FineTunedTextClassifier.Load(NamedLabelFolder());

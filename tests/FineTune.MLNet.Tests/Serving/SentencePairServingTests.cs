@@ -1,3 +1,5 @@
+using System.Text.Json;
+using FineTune.MLNet.Classification;
 using FineTune.MLNet.Serving;
 using FineTune.MLNet.Tests.Cli;
 using FineTune.MLNet.Tests.Estimators;
@@ -12,8 +14,8 @@ namespace FineTune.MLNet.Tests.Serving;
 /// <summary>
 /// A classifier fine-tuned on sentence pairs (two text columns) serves from one ML.NET .zip: the reloaded pipeline reads
 /// <c>Text</c> and <c>SecondText</c>, encodes <c>[CLS] a [SEP] b [SEP]</c> with token types 0 / 1 and longest-first
-/// truncation, and its probabilities equal the TorchSharp classifier's on the same pairs (≤ 1e-4), from the API and from
-/// <c>finetune export --format mlnet</c> of the saved folder.
+/// truncation, and its probabilities equal the TorchSharp classifier's on the same pairs (≤ 1e-4), from the API, from
+/// <c>finetune export --format mlnet</c> of the saved folder and from <c>finetune predict --text A --second-text B</c>.
 /// </summary>
 public sealed class SentencePairServingTests
 {
@@ -30,7 +32,7 @@ public sealed class SentencePairServingTests
     ];
 
     [Fact]
-    public void APairClassifierZipReloadsAndMatchesTorchSharpOnPairs()
+    public void APairClassifierZipReloadsAndMatchesTorchSharpOnPairsInTheApiAndInFinetunePredict()
     {
         var ml = new MLContext(seed: 1);
         var rows = TinyClassifierData.Rows(32, 31).Select((r, i) => new PairRow { Premise = TinyClassifierData.Rows(32, 32)[i].Text, Hypothesis = r.Text, Label = r.Label }).ToList();
@@ -62,7 +64,57 @@ public sealed class SentencePairServingTests
         var (code, stdout, stderr) = CliRunner.Run("export", "--format", "mlnet", "--model", folder, "--output", cliZip);
         Assert.True(code == 0, stdout + stderr);
         Assert.Equal(labels * Pairs.Length, AssertZipMatches(cliZip, expected));
+
+        Assert.Equal(labels * Pairs.Length, AssertPredictMatches(cliZip, expected));
+        AssertPredictEvaluatesAPairTable(cliZip, dir, transformer.Classifier.Labels, expected);
+        AssertPredictNeedsTheSecondText(cliZip);
         transformer.Dispose();
+    }
+
+    /// <summary><c>finetune predict --text A --second-text B ...</c> in a fresh process; returns how many probabilities were compared.</summary>
+    private static int AssertPredictMatches(string zip, float[][] expected)
+    {
+        string[] args = ["predict", "--model", zip, .. Pairs.SelectMany(p => new[] { "--text", p.First, "--second-text", p.Second })];
+        var (code, stdout, stderr) = CliRunner.Run(args);
+        Assert.True(code == 0, stdout + stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Pairs.Length, lines.Length);
+        var compared = 0;
+        for (var i = 0; i < Pairs.Length; i++)
+        {
+            using var json = JsonDocument.Parse(lines[i]);
+            Assert.Equal(Pairs[i].First, json.RootElement.GetProperty("text").GetString());
+            Assert.Equal(Pairs[i].Second, json.RootElement.GetProperty("second_text").GetString());
+            var p = json.RootElement.GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            compared += AssertAllClose(expected[i], p, atol: 1e-4, what: $"predict pair {i} probabilities");
+        }
+        return compared;
+    }
+
+    /// <summary><c>--test FILE --second-text-column</c>: labels set to the API's predictions, so a correct pair evaluation scores 1.</summary>
+    private static void AssertPredictEvaluatesAPairTable(string zip, string dir, IReadOnlyList<string> names, float[][] expected)
+    {
+        var table = Path.Combine(dir, "pairs.tsv");
+        File.WriteAllLines(table, Pairs.Select((p, i) => $"{p.First}\t{p.Second}\t{names[ClassifierInference.ArgMax(expected[i])]}").Prepend("a\tb\ty"));
+        var (code, stdout, stderr) = CliRunner.Run("predict", "--model", zip, "--test", table, "--text-column", "a", "--second-text-column", "b", "--label-column", "y");
+        Assert.True(code == 0, stdout + stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(Pairs.Length, json.RootElement.GetProperty("rows").GetInt32());
+        Assert.Equal(1.0, json.RootElement.GetProperty("accuracy").GetDouble());
+    }
+
+    /// <summary>A pair model given no (or too few) second texts fails naming the flag, before printing any prediction.</summary>
+    private static void AssertPredictNeedsTheSecondText(string zip)
+    {
+        var (code, stdout, stderr) = CliRunner.Run("predict", "--model", zip, "--text", "a", "--text", "b", "--second-text", "c");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("--second-text: this model is a sentence-pair classifier", stderr);
+        Assert.Contains("expected one --second-text per --text, got 1 for 2 --text", stderr);
+
+        (code, _, stderr) = CliRunner.Run("predict", "--model", zip, "--test", "unused.tsv");
+        Assert.Equal(2, code);
+        Assert.Contains("--second-text-column: this model is a sentence-pair classifier", stderr);
     }
 
     /// <summary>Plain ML.NET load of <paramref name="zip"/>; returns how many probabilities were compared.</summary>

@@ -10,7 +10,6 @@ using FineTune.MLNet.Estimators;
 using FineTune.MLNet.Generation;
 using FineTune.MLNet.Peft;
 using FineTune.MLNet.Training.Tasks.Sft;
-using FineTune.MLNet.Transformers;
 using Microsoft.ML;
 using {{Namespace}};
 
@@ -54,14 +53,5 @@ using (var model = mlContext.Transforms.LoraFineTune(options).Fit(train))
     model.Save(outputDir);
 }
 
-// 4. Load it back, as a serving application would, and generate.
-using var loaded = LoraFineTuneTransformer.Load(outputDir);
-Console.WriteLine($"Model saved to {outputDir} and reloaded.");
-string[] prompts =
-[
-    "Once upon a time, there was a little dog named Max.",
-    "Sara found a shiny key in the garden.",
-];
-var stories = loaded.Generate(prompts);
-for (var i = 0; i < prompts.Length; i++)
-    Console.WriteLine($"Story: {prompts[i]} {stories[i].Trim().ReplaceLineEndings(" ")}");
+// 4. Load it back, as a serving application would, and generate (StoryGeneration.cs).
+StoryGeneration.ReloadAndGenerate(outputDir);
