@@ -19,8 +19,8 @@ public static partial class HeroRequests
     public const string Opening = "Once upon a time, there was";
 
     /// <summary>One request per story; with <paramref name="fitTo"/>, each story is cut at a word boundary to the longest
-    /// opening whose training example (request, separator, story) fits the builder's MaxLength. Uncut, a longer story
-    /// would lose its request instead: SFT truncation keeps the response and drops the context before it.</summary>
+    /// opening whose training example (request, separator, story) fits the builder's MaxLength, so that no example is cut
+    /// mid-word by SFT truncation (which keeps the request and cuts a long response at its end).</summary>
     public static IReadOnlyList<HeroRequest> Build(IReadOnlyList<HeroStory> stories, SftExampleBuilder? fitTo = null) =>
         stories.Select(s => new HeroRequest(s.Hero, fitTo is null ? s.Story : CutToFit(fitTo, Prompt(s.Hero), s.Story))).ToList();
 
