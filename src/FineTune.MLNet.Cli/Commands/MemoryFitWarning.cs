@@ -52,7 +52,7 @@ internal static class PlanFlags
         }
         var decoder = PlannedModel.CausalLm(CausalLmArguments.Name(r.GetValue<DirectoryInfo>("--model")!));
         int loraRank = r.GetValue<int>("--lora-rank");
-        var m = r.GetValue<bool>("--qlora") ? TrainingMethod.QLora(loraRank) : TrainingMethod.Lora(loraRank);
+        var m = (r.GetValue<bool>("--qlora") ? TrainingMethod.QLora(loraRank) : TrainingMethod.Lora(loraRank)) with { LoraDropout = r.GetValue<double>("--lora-dropout") };
         bool packing = task == "sft" && r.GetValue<bool>("--packing");
         int length = packing ? maxLength : Math.Min(maxLength, longest.GetValue<int>());
         return (decoder, m, new RunShape(batch, length, task == "dpo", r.GetValue<bool>("--gradient-checkpointing"), Targets(r.GetValue<string>("--targets")!)));

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Autograd;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,7 +43,9 @@ internal sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fu
     {
         var saved = ctx.get_saved_variables();                                  // [∂h, ∂W] of the summed loss
         Tensor? Scaled(Tensor? g) => g is null || g.IsInvalid ? null : g.mul(grad_output.to(g.dtype));
-        return [Scaled(saved[0])!, Scaled(saved[1])!, null!, null!];
+        var grads = new List<Tensor> { Scaled(saved[0])!, Scaled(saved[1])!, null!, null! };
+        saved.ForEach(t => t?.Dispose());                                       // unpacked references, not the saved tensors
+        return CustomFunctionGradients.Return([grad_output], grads);
     }
 
     /// <summary>The summed NLL; fills the gradients of the sum when they are given.</summary>

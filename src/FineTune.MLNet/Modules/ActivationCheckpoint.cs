@@ -1,6 +1,8 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
+using FineTune.MLNet.Autograd;
+
 namespace FineTune.MLNet.Modules;
 
 /// <summary>
@@ -53,11 +55,11 @@ public static class ActivationCheckpoint
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
         {
             var recipe = (Recipe)ctx.get_data("recipe");
-            var saved = ctx.get_saved_variables();                                // [x, constants...]
             var rng = (byte[])ctx.get_data("rng");
             Tensor? gradX;
             using (var scope = NewDisposeScope())
             {
+                var saved = ctx.get_saved_variables();                            // [x, constants...]: wrappers freed with the scope
                 var x = saved[0].detach().requires_grad_(true);                   // a leaf: the recomputed graph ends here
                 var constants = saved.Skip(1).ToArray();
                 using var restore = random.get_rng_state();
@@ -76,7 +78,7 @@ public static class ActivationCheckpoint
             }
             var grads = new List<Tensor> { gradX! };
             for (var i = 0; i < recipe.ConstantCount + 1; i++) grads.Add(null!);  // constants and the recipe: no gradient
-            return grads;
+            return CustomFunctionGradients.Return([grad_output], grads);
         }
 
         private static byte[] RngBytes()

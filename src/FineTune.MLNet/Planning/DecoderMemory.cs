@@ -12,16 +12,12 @@ namespace FineTune.MLNet.Planning;
 /// hidden state per layer plus one layer recomputed), the gradients of one layer's activations that its backward holds
 /// while the earlier layers' are still kept, and one chunk of the fused head's logits.
 /// <para>
-/// QLoRA's extra term (<see cref="Nf4OutputFloatsPerToken"/>): measured 2026-12-03 (<c>PlanCliTests</c>, tinystories-260k,
-/// batch 8 × 128 tokens, rank 4), QLoRA's peak RSS added was 84.3-84.5 MiB against an estimate of 61.6 without it (1.37),
-/// LoRA's 70.8 against 62.3 (1.14). The QLoRA-only tensors are far too small to explain 14 MiB: NF4 weights ~0.1 MiB,
-/// the dequantized largest projection (64 × 172 floats) ~43 KiB in the forward and again in the backward, absmax
-/// tables bytes, the float copy quantized at load ~1 MiB. First-use costs were tried: warming up QLoRA as well as LoRA
-/// before measuring lowered QLoRA to 80.0 MiB (LoRA 67.8 in that run), so ~4 MiB. What fits the rest is one float per
-/// token per projection output per layer (600 floats here, 11.7 MiB at 1,024 tokens × 5 layers): the outputs of the
-/// <c>Nf4MatMul</c> autograd functions (a TorchSharp custom <c>autograd.Function</c> node) stay alive until the backward,
-/// where a built-in linear's output is freed once the LoRA sum has read it. With the term the estimate is 75.7 MiB
-/// (ratio 1.11, like LoRA's). Inferred from the fit, not traced in TorchSharp's source; recheck at a second size.
+/// QLoRA keeps what LoRA keeps: its base matmul saves nothing for the backward. Until 2026-12-03 it did not look so:
+/// QLoRA's peak RSS added was 84.3-84.5 MiB against 70.8 for LoRA (tinystories-260k, batch 8 × 128, rank 4,
+/// <c>PlanCliTests</c>), and one float per projection output, token and layer fitted the gap. Traced: TorchSharp keeps
+/// the C# wrappers of a custom function's incoming and returned gradients alive until the backward ends, so every
+/// <c>Nf4MatMul</c> node's gradients piled up; <c>Autograd/CustomFunctionGradients</c> releases them. Measured
+/// after the fix on 1,280 tokens (5 rows × 256): QLoRA 79.7-82.1 MiB (92.7-93.2 before), LoRA 75.9-78.5.
 /// </para>
 /// </summary>
 public static class DecoderMemory
@@ -45,26 +41,20 @@ public static class DecoderMemory
     /// q/k/v and their rotated copies, the grouped-query repeat, the fused attention's log-sum-exp (one per head: libtorch's
     /// <c>scaled_dot_product_attention</c>, the decoder's default, keeps no T × T scores or probabilities, so the sequence
     /// length does not enter), the attention output, the residuals and the SwiGLU's gate, up, activation and product;
-    /// plus, per adapted projection, the dropped-out input and the rank-wide hidden of the adapter.
+    /// plus, per adapted projection, the rank-wide hidden of the adapter and, when the adapters' dropout is above 0, the
+    /// dropped-out input (at 0 the adapter reads the input the base projection keeps anyway).
     /// </summary>
     public static double ActivationFloatsPerToken(LlamaConfig c, TrainingMethod m, IReadOnlyList<string> targets)
     {
         double h = c.HiddenSize, q = (double)c.NumAttentionHeads * c.EffectiveHeadDim, kv = (double)c.KeyValueHeads * c.EffectiveHeadDim, i = c.IntermediateSize;
         double floats = 8 * h + 6 * q + 4 * kv + 4 * i + c.NumAttentionHeads;
-        if (m.Quantized) floats += Nf4OutputFloatsPerToken(c);
         if (m.Rank is { } r)
         {
             var settings = new LoraSettings { Rank = r, TargetModules = targets };
-            floats += Projections(c).Where(p => settings.Targets(p.Name)).Sum(p => p.In + r);
+            floats += Projections(c).Where(p => settings.Targets(p.Name)).Sum(p => (m.LoraDropout > 0 ? p.In : 0) + r);
         }
         return floats;
     }
-
-    /// <summary>
-    /// QLoRA only: the outputs of the layer's <c>Nf4MatMul</c> functions (q, k, v, o, gate, up, down: one float per output
-    /// feature and token), which stay alive until the backward (measured, see the class remarks).
-    /// </summary>
-    public static double Nf4OutputFloatsPerToken(LlamaConfig c) => Projections(c).Sum(p => (double)p.Out);
 
     /// <summary>The estimate for <paramref name="sequences"/> rows of <paramref name="sequenceLength"/> tokens per micro-batch (DPO: two per pair).</summary>
     public static MemoryEstimate Estimate(LlamaConfig c, TrainingMethod m, IReadOnlyList<string> targets, int sequences, int sequenceLength, bool gradientCheckpointing)

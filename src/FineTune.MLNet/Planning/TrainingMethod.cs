@@ -4,7 +4,10 @@ namespace FineTune.MLNet.Planning;
 /// or QLoRA (the same adapters over an NF4 base).</summary>
 /// <param name="Rank">LoRA rank; null for full fine-tuning.</param>
 /// <param name="Quantized">The frozen base is stored as NF4 (QLoRA).</param>
-public sealed record TrainingMethod(int? Rank, bool Quantized)
+/// <param name="LoraDropout">The adapters' input dropout: above 0 each adapted projection keeps its dropped-out input for
+/// the backward (one more input-wide tensor per projection and token); at 0 (the default) the adapter reads the input
+/// the base projection already keeps.</param>
+public sealed record TrainingMethod(int? Rank, bool Quantized, double LoraDropout = 0)
 {
     /// <summary>Full fine-tuning.</summary>
     public static TrainingMethod Full { get; } = new(null, false);

@@ -1,3 +1,4 @@
+using FineTune.MLNet.Autograd;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,8 @@ namespace FineTune.MLNet.Quantization;
 /// <c>y = x Wᵀ + b</c> with a frozen NF4 weight that autograd never keeps in float: the forward dequantizes, multiplies
 /// and frees the float weight; the backward dequantizes it again for <c>∂x = ∂y W</c> (bitsandbytes' <c>MatMul4Bit</c>).
 /// Saved for the backward: nothing but a reference to the layer's NF4 storage, so a 7B QLoRA graph holds no float
-/// weights (26 GB otherwise). The result equals <c>linear(x, dequantize(W), b)</c> and its input gradient, bit for bit.
+/// weights (26 GB otherwise), and the backward keeps no gradient once it has returned (<see cref="CustomFunctionGradients"/>).
+/// The result equals <c>linear(x, dequantize(W), b)</c> and its input gradient, bit for bit.
 /// </summary>
 internal sealed class Nf4MatMul : autograd.SingleTensorFunction<Nf4MatMul>
 {
@@ -36,6 +38,6 @@ internal sealed class Nf4MatMul : autograd.SingleTensorFunction<Nf4MatMul>
             using var weight = layer.DequantizedWeight(grad_output.dtype);                    // (out, in)
             gradX = grad_output.matmul(weight).MoveToOuterDisposeScope();                     // (..., in)
         }
-        return [gradX, null!];
+        return CustomFunctionGradients.Return([grad_output], [gradX, null!]);
     }
 }
