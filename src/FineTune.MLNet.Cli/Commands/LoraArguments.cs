@@ -8,7 +8,7 @@ internal sealed class LoraArguments(string qloraDescription)
 {
     public Option<int> Rank { get; } = new("--lora-rank") { DefaultValueFactory = _ => 8 };
     public Option<double?> Alpha { get; } = new("--lora-alpha") { Description = "LoRA alpha (default 2 × rank)." };
-    public Option<double> Dropout { get; } = new("--lora-dropout") { DefaultValueFactory = _ => 0.05 };
+    public Option<double> Dropout { get; } = new("--lora-dropout") { Description = "Dropout on the adapters' input, in [0, 1) (default 0, as PEFT).", DefaultValueFactory = _ => 0.0 };
     public Option<string> Targets { get; } = new("--targets") { Description = "Comma-separated module names, or all-linear.", DefaultValueFactory = _ => "all-linear" };
     public Option<bool> QLora { get; } = new("--qlora") { Description = qloraDescription };
 

@@ -53,7 +53,7 @@ internal sealed record PlanCalibration(PlanData Data, string Model, string Devic
 
     private LoraSettings Lora(TrainingMethod method, RunShape shape) => new()
     {
-        Rank = method.Rank!.Value, Alpha = 2.0 * method.Rank!.Value, Dropout = 0.05, TargetModules = shape.Targets, QuantizeBase = method.Quantized,
+        Rank = method.Rank!.Value, Alpha = 2.0 * method.Rank!.Value, TargetModules = shape.Targets, QuantizeBase = method.Quantized,
     };
 
     private LoraFineTuneOptions Sft(TrainingMethod method, RunShape shape, int steps, IProgress<TrainingProgress> progress) => new()

@@ -24,7 +24,7 @@ public abstract record CausalLmFineTuneOptions : TrainerOptions
     public string OutputColumnName { get; init; } = "Generated";
 
     /// <summary>Adapter settings of fresh adapters; <see cref="LoraSettings.QuantizeBase"/> = QLoRA.</summary>
-    public LoraSettings Lora { get; init; } = new() { Rank = 8, Alpha = 16, Dropout = 0.05, TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] };
+    public LoraSettings Lora { get; init; } = new() { Rank = 8, Alpha = 16, TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] };
 
     /// <summary>How examples are tokenized (max length, chat template, system prompt, EOS).</summary>
     public SftDataOptions Data { get; init; } = new() { MaxLength = 512 };

@@ -37,7 +37,7 @@ var options = new DpoFineTuneOptions
     RejectedColumnName = "Rejected",
     OutputColumnName = "Generated",
     Beta = beta,
-    Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = ["all-linear"] },
+    Lora = new LoraSettings { Rank = 8, Alpha = 16, TargetModules = ["all-linear"] },
     Epochs = epochs,
     LearningRate = learningRate,
     BatchSize = 8,

@@ -33,7 +33,7 @@ var options = new LoraFineTuneOptions
     PromptColumnName = "Prompt",
     ResponseColumnName = "Response",
     OutputColumnName = "Generated",
-    Lora = new LoraSettings { Rank = 8, Alpha = 16, Dropout = 0.05, TargetModules = ["all-linear"] },
+    Lora = new LoraSettings { Rank = 8, Alpha = 16, TargetModules = ["all-linear"] },
     Epochs = epochs,
     LearningRate = learningRate,
     BatchSize = 8,
