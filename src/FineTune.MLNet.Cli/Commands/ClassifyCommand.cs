@@ -22,6 +22,7 @@ internal static class ClassifyCommand
         var valid = new Option<FileInfo?>("--valid") { Description = "Validation CSV/TSV (evaluated each epoch, early stopping)." };
         var textColumn = new Option<string>("--text-column") { Description = "Text column name.", Required = true };
         var labelColumn = new Option<string>("--label-column") { Description = "Label column name.", Required = true };
+        var secondTextColumn = new Option<string?>("--second-text-column") { Description = "Sentence pairs: the column holding the second text ([CLS] text [SEP] second [SEP], as BERT's pair tasks)." };
         var model = new Option<string>("--model") { Description = "minilm (bundled) or a Hugging Face BERT/DistilBERT folder.", DefaultValueFactory = _ => "minilm" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 5e-5 };
@@ -37,17 +38,17 @@ internal static class ClassifyCommand
         var checkpoints = new CheckpointArguments();
         var command = new Command("classify", "Fine-tune a text classifier; writes OUTPUT/metrics.json and OUTPUT/model.")
         {
-            train, test, valid, textColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance, exportOnnx,
+            train, test, valid, textColumn, secondTextColumn, labelColumn, model, epochs, lr, batch, maxLength, loraRank, seed, patience, device, output, balance, exportOnnx,
         };
         foreach (var option in checkpoints.All) command.Options.Add(option);
         command.SetAction(r => PreflightGate.Guard(r, "classify", () => Run(new Args(
-            r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(labelColumn)!,
+            r.GetValue(train)!, r.GetValue(test)!, r.GetValue(valid), r.GetValue(textColumn)!, r.GetValue(secondTextColumn), r.GetValue(labelColumn)!,
             r.GetValue(model)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(batch), r.GetValue(maxLength), r.GetValue(loraRank),
             r.GetValue(seed), r.GetValue(patience), r.GetValue(device)!, r.GetValue(output)!, r.GetValue(balance), r.GetValue(exportOnnx), checkpoints.Parse(r)))));
         return command;
     }
 
-    private sealed record Args(FileInfo Train, FileInfo Test, FileInfo? Valid, string TextColumn, string LabelColumn, string Model,
+    private sealed record Args(FileInfo Train, FileInfo Test, FileInfo? Valid, string TextColumn, string? SecondTextColumn, string LabelColumn, string Model,
         int Epochs, double Lr, int BatchSize, int MaxLength, int? LoraRank, int Seed, int? Patience, string Device, DirectoryInfo Output, bool BalanceClasses, bool ExportOnnx,
         CheckpointArguments.Settings Checkpoints);
 
@@ -64,15 +65,18 @@ internal static class ClassifyCommand
             var trainTable = Read(a.Train, "--train");
             var validTable = a.Valid is null ? null : Read(a.Valid, "--valid");
             var testTable = Read(a.Test, "--test");
-            ClassificationTables.Check(trainTable, validTable is null ? [testTable] : [validTable, testTable], a.TextColumn, a.LabelColumn);
-            IDataView Load(DelimitedTable t) => t.ToDataView(ml, a.TextColumn, a.LabelColumn);
+            if (a.SecondTextColumn is not null && (a.SecondTextColumn == a.TextColumn || a.SecondTextColumn == a.LabelColumn))
+                throw new ArgumentException($"--second-text-column: '{a.SecondTextColumn}' is already the --text-column or --label-column; name the column holding the second text.");
+            ClassificationTables.Check(trainTable, validTable is null ? [testTable] : [validTable, testTable], a.TextColumn, a.LabelColumn, a.SecondTextColumn);
+            string[] columns = a.SecondTextColumn is null ? [a.TextColumn, a.LabelColumn] : [a.TextColumn, a.SecondTextColumn, a.LabelColumn];
+            IDataView Load(DelimitedTable t) => t.ToDataView(ml, columns);
             var train = Load(trainTable);
             var test = Load(testTable);
             var keyMap = ml.Transforms.Conversion.MapValueToKey(a.LabelColumn).Fit(train);
             using var progress = Terminal.TrainingProgressView.ForConsole();
             var options = a.Checkpoints.Apply(new TextClassificationFineTuneOptions
             {
-                TextColumnName = a.TextColumn, LabelColumnName = a.LabelColumn, Model = a.Model, Epochs = a.Epochs,
+                TextColumnName = a.TextColumn, SecondTextColumnName = a.SecondTextColumn, LabelColumnName = a.LabelColumn, Model = a.Model, Epochs = a.Epochs,
                 LearningRate = a.Lr, BatchSize = a.BatchSize, MaxLength = a.MaxLength, Seed = a.Seed, Device = a.Device,
                 EarlyStoppingPatience = a.Patience, BalanceClasses = a.BalanceClasses,
                 Lora = a.LoraRank is { } r ? new LoraSettings { Rank = r, Alpha = 2 * r } : null,
@@ -94,7 +98,7 @@ internal static class ClassifyCommand
             var predicted = scored.GetColumn<uint>("PredictedLabel").Select(k => (int)k - 1).ToArray();
             var tuned = ClassificationMetrics.Compute(truth, predicted, labels.Count);
             var mlnet = ml.MulticlassClassification.Evaluate(scored, a.LabelColumn);
-            var zeroShot = ZeroShotBaseline.Evaluate(a.Model, labels, test.GetColumn<string>(a.TextColumn).ToArray(), truth, maxLength: a.MaxLength);
+            var baseline = Baseline(a, labels, trainTable, test, truth);
 
             a.Output.Create();
             var modelDir = Path.Combine(a.Output.FullName, "model");
@@ -110,8 +114,11 @@ internal static class ClassifyCommand
             {
                 ["accuracy"] = tuned.Accuracy,
                 ["macro_f1"] = tuned.MacroF1,
-                ["zero_shot_accuracy"] = zeroShot.Accuracy,
-                ["zero_shot_macro_f1"] = zeroShot.MacroF1,
+                ["baseline"] = baseline.Name,
+                ["zero_shot_accuracy"] = baseline.Name == "zero_shot" ? baseline.Metrics.Accuracy : null,
+                ["zero_shot_macro_f1"] = baseline.Name == "zero_shot" ? baseline.Metrics.MacroF1 : null,
+                ["majority_class_accuracy"] = baseline.Name == "majority_class" ? baseline.Metrics.Accuracy : null,
+                ["majority_class_macro_f1"] = baseline.Name == "majority_class" ? baseline.Metrics.MacroF1 : null,
                 ["mlnet_micro_accuracy"] = mlnet.MicroAccuracy,
                 ["mlnet_macro_accuracy"] = mlnet.MacroAccuracy,
                 ["log_loss"] = mlnet.LogLoss,
@@ -124,11 +131,12 @@ internal static class ClassifyCommand
                 ["epochs_run"] = report.State.History.Count,
                 ["history"] = report.State.History,
                 ["test_rows"] = truth.Length,
+                ["second_text_column"] = a.SecondTextColumn,
                 ["model_dir"] = modelDir,
                 ["onnx_model"] = onnxPath,
             };
             File.WriteAllText(Path.Combine(a.Output.FullName, "metrics.json"), JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
-            Console.WriteLine($"accuracy {tuned.Accuracy:P2}  macro-F1 {tuned.MacroF1:F4}  (zero-shot: accuracy {zeroShot.Accuracy:P2}, macro-F1 {zeroShot.MacroF1:F4})");
+            Console.WriteLine($"accuracy {tuned.Accuracy:P2}  macro-F1 {tuned.MacroF1:F4}  ({baseline.Name.Replace('_', '-')}: accuracy {baseline.Metrics.Accuracy:P2}, macro-F1 {baseline.Metrics.MacroF1:F4})");
             Console.WriteLine(tuned.FormatConfusionMatrix(labels));
             Console.WriteLine($"metrics: {Path.Combine(a.Output.FullName, "metrics.json")}, model: {modelDir}");
             return 0;
@@ -141,5 +149,19 @@ internal static class ClassifyCommand
         {
             return CliErrors.Report(e);
         }
+    }
+
+    /// <summary>
+    /// What the fine-tuned model is compared with: the untuned encoder's zero-shot skill (embedding similarity to label
+    /// descriptions) for single texts; for sentence pairs, where label descriptions do not apply, always predicting the
+    /// most frequent training label.
+    /// </summary>
+    private static (string Name, ClassificationMetrics Metrics) Baseline(Args a, IReadOnlyList<string> labels, DelimitedTable train, IDataView test, int[] truth)
+    {
+        if (a.SecondTextColumn is null)
+            return ("zero_shot", ZeroShotBaseline.Evaluate(a.Model, labels, test.GetColumn<string>(a.TextColumn).ToArray(), truth, maxLength: a.MaxLength));
+        var majority = train.GetColumn(a.LabelColumn).GroupBy(l => l, StringComparer.Ordinal).OrderByDescending(g => g.Count()).First().Key;
+        int predicted = labels.ToList().IndexOf(majority);
+        return ("majority_class", ClassificationMetrics.Compute(truth, [.. truth.Select(_ => predicted)], labels.Count));
     }
 }

@@ -35,9 +35,11 @@ public sealed record RunComparison(string Run, string Task, double? TrainSeconds
         string? Text(string name) => m.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         string task; string metric; double? tuned, baseline; string baselineName; string? saved;
-        if (Number("zero_shot_accuracy") is not null)
+        if (Number("zero_shot_accuracy") is not null || Number("majority_class_accuracy") is not null)
         {
-            (task, metric, tuned, baseline, baselineName) = ("classify", "macro_f1", Number("macro_f1"), Number("zero_shot_macro_f1"), "zero-shot");
+            var zeroShot = Number("zero_shot_accuracy") is not null;   // sentence-pair runs compare with the majority class
+            (task, metric, tuned, baseline, baselineName) = ("classify", "macro_f1", Number("macro_f1"),
+                Number(zeroShot ? "zero_shot_macro_f1" : "majority_class_macro_f1"), zeroShot ? "zero-shot" : "majority class");
             saved = Text("model_dir");
         }
         else if (Number("rewards/accuracies") is not null || Number("eval_rewards/accuracies") is not null)
@@ -57,7 +59,7 @@ public sealed record RunComparison(string Run, string Task, double? TrainSeconds
         }
         else
         {
-            throw new InvalidDataException($"{path}: no metric of finetune classify (zero_shot_accuracy), sft (token_f1, validation_perplexity) or dpo (rewards/accuracies).");
+            throw new InvalidDataException($"{path}: no metric of finetune classify (zero_shot_accuracy or majority_class_accuracy), sft (token_f1, validation_perplexity) or dpo (rewards/accuracies).");
         }
 
         long bytes = SizeOnDisk(saved is not null && Directory.Exists(saved) ? saved : Path.Combine(runFolder, task == "classify" ? "model" : "adapter"));

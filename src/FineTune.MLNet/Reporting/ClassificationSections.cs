@@ -19,27 +19,32 @@ public static class ClassificationSections
     private static ReportSection Comparison(RunMetrics m)
     {
         var testRows = m.Number("test_rows") is { } n ? $"{n:F0} " : "";
+        // Sentence-pair runs have no zero-shot baseline (label descriptions do not apply to pairs): the majority class instead.
+        bool majority = m.Number("zero_shot_accuracy") is null && m.Number("majority_class_accuracy") is not null;
+        string key = majority ? "majority_class" : "zero_shot", name = majority ? "majority class" : "zero-shot";
+        var explanation = majority
+            ? "The baseline always predicts the most frequent training label (a sentence-pair run: the zero-shot baseline's label descriptions do not apply to pairs). "
+            : "The zero-shot baseline is the same pretrained encoder without fine-tuning: it labels a text by the cosine similarity of its embedding to each label name's embedding. ";
         var blocks = new List<ReportBlock>
         {
-            new ReportParagraph($"Scores on the {testRows}test rows, which training never saw. The zero-shot baseline is the same pretrained encoder without "
-                                + "fine-tuning: it labels a text by the cosine similarity of its embedding to each label name's embedding. "
+            new ReportParagraph($"Scores on the {testRows}test rows, which training never saw. " + explanation
                                 + "The gap between the two columns is what fine-tuning bought."),
-            new ReportTable(["metric", "zero-shot (untuned)", "fine-tuned", "change"],
+            new ReportTable(["metric", majority ? "majority class" : "zero-shot (untuned)", "fine-tuned", "change"],
             [
-                ["accuracy", Percent(m.Number("zero_shot_accuracy")), Percent(m.Number("accuracy")), ChangePoints(m.Number("zero_shot_accuracy"), m.Number("accuracy"))],
-                ["macro-F1", Number(m.Number("zero_shot_macro_f1")), Number(m.Number("macro_f1")), Change(m.Number("zero_shot_macro_f1"), m.Number("macro_f1"))],
+                ["accuracy", Percent(m.Number($"{key}_accuracy")), Percent(m.Number("accuracy")), ChangePoints(m.Number($"{key}_accuracy"), m.Number("accuracy"))],
+                ["macro-F1", Number(m.Number($"{key}_macro_f1")), Number(m.Number("macro_f1")), Change(m.Number($"{key}_macro_f1"), m.Number("macro_f1"))],
             ]),
         };
         if (m.Number("log_loss") is { } logLoss)
             blocks.Add(new ReportParagraph($"ML.NET's evaluator on the same predictions: micro-accuracy {Percent(m.Number("mlnet_micro_accuracy"))}, "
                                            + $"macro-accuracy {Percent(m.Number("mlnet_macro_accuracy"))}, log-loss {Number(logLoss)}."));
-        if (m.Number("accuracy") is { } a && m.Number("zero_shot_accuracy") is { } z && m.Number("macro_f1") is { } f && m.Number("zero_shot_macro_f1") is { } zf)
+        if (m.Number("accuracy") is { } a && m.Number($"{key}_accuracy") is { } z && m.Number("macro_f1") is { } f && m.Number($"{key}_macro_f1") is { } zf)
         {
-            blocks.Add(new ReportFigure("zero-shot-vs-fine-tuned.png", "Zero-shot vs fine-tuned on the test set",
-                ReportCharts.Bars("Test set: zero-shot vs fine-tuned", "score", ["accuracy", "macro-F1"],
-                    [new BarGroup("zero-shot", [z, zf]), new BarGroup("fine-tuned", [a, f])])));
+            blocks.Add(new ReportFigure($"{key.Replace('_', '-')}-vs-fine-tuned.png", $"{char.ToUpperInvariant(name[0])}{name[1..]} vs fine-tuned on the test set",
+                ReportCharts.Bars($"Test set: {name} vs fine-tuned", "score", ["accuracy", "macro-F1"],
+                    [new BarGroup(name, [z, zf]), new BarGroup("fine-tuned", [a, f])])));
         }
-        return new ReportSection("Result: fine-tuned vs zero-shot", blocks);
+        return new ReportSection($"Result: fine-tuned vs {name}", blocks);
     }
 
     private static ReportSection PerClass(IReadOnlyList<string> labels, JsonElement f1)
